@@ -1,0 +1,1 @@
+"""Trust: certificate authority, S/MIME, DKIM, revocation."""

@@ -1,0 +1,66 @@
+"""The ``lienthong`` command: one module per command group, registered here.
+
+This is the edge where the environment is read (``LIENTHONG_HOME``) and where errors become one line on stderr
+and a non-zero exit; the commands themselves raise ``LienthongError`` and never print tracebacks.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gateway import __version__
+from gateway.errors import LienthongError
+from gateway.home import DEFAULT_HOME, Home
+
+
+class _Group(click.Group):
+    """Turns domain errors into one line on stderr; anything else is a bug and keeps its traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LienthongError as exc:
+            click.echo(f"lienthong: error: {exc.message}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="LIENTHONG_HOME",
+    default=DEFAULT_HOME,
+    show_default=True,
+    help="Home directory holding lienthong.toml, the database, keys and mailboxes (env LIENTHONG_HOME).",
+)
+@click.version_option(__version__, prog_name="lienthong")
+@click.pass_context
+def main(ctx: click.Context, home: Path) -> None:
+    """Gateway for the exchange of official documents between records offices."""
+    ctx.obj = Home(home)
+
+
+# One module per command group; each exposes ``register(group)``.
+_COMMAND_MODULES = (
+    "init",  # init, status
+    "agency",
+    "account",
+    "calendar",
+    "ca",  # ca, cert, crl
+    "dkim",
+    "envelope",  # envelope, edxml
+)
+
+
+def _register() -> None:
+    import importlib
+
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"gateway.cli.{name}").register(main)
+
+
+_register()

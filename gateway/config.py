@@ -1,0 +1,211 @@
+"""The one TOML configuration file, parsed once into typed, validated settings.
+
+Every section is a frozen pydantic model with unknown keys forbidden, so that a typo in the file is an error naming
+the key rather than a setting silently ignored. Nothing below the CLI reads the environment: the home directory is
+resolved at the edge and everything else comes from here.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import time
+from pathlib import Path
+from typing import Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from gateway.errors import ConfigError
+
+CONFIG_FILE = "lienthong.toml"
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_PERIOD = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$")
+_MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GatewaySettings(_Section):
+    """Identity of this gateway among its federated peers."""
+
+    name: str = Field(default="lienthong", min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    domain: str = Field(
+        default="lienthong.localhost",
+        min_length=1,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$",
+    )
+
+
+class DatabaseSettings(_Section):
+    """Where the registry, queue and ledger live; empty means SQLite inside the home."""
+
+    url: str = ""
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("expected a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+
+class StorageSettings(_Section):
+    """Folders for bytes that do not belong in the database; relative paths are inside the home."""
+
+    mailboxes: str = "mail"
+    blobs: str = "blobs"
+    keys: str = "keys"
+
+
+class HoursProfile(_Section):
+    """One weekly pattern of office hours; periods are half-open [start, end) in local time."""
+
+    hours: tuple[str, ...] = ("07:00-11:00", "13:00-17:00")
+    weekdays: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+
+    @field_validator("hours")
+    @classmethod
+    def _periods(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("expected at least one period such as '07:00-11:00'")
+        previous_end = time(0, 0)
+        for index, period in enumerate(value):
+            start, end = parse_period(period)
+            if index and start < previous_end:
+                raise ValueError(f"period {period!r} overlaps or precedes the one before it")
+            previous_end = end
+        return value
+
+    @field_validator("weekdays")
+    @classmethod
+    def _weekdays(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for day in value:
+            if day not in _WEEKDAYS:
+                raise ValueError(f"{day!r} is not one of {', '.join(_WEEKDAYS)}")
+        if len(set(value)) != len(value):
+            raise ValueError("a weekday is listed twice")
+        return value
+
+    def periods(self) -> tuple[tuple[time, time], ...]:
+        return tuple(parse_period(p) for p in self.hours)
+
+    def weekday_numbers(self) -> frozenset[int]:
+        return frozenset(_WEEKDAYS.index(d) for d in self.weekdays)
+
+
+class Season(_Section):
+    """A date range (MM-DD, inclusive, may wrap over New Year) during which a profile applies."""
+
+    profile: str
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        if not _MONTH_DAY.match(value):
+            raise ValueError("expected MM-DD, e.g. '05-01'")
+        return value
+
+
+class Schedule(_Section):
+    """A default profile plus seasonal exceptions; agencies whose hours differ get their own schedule."""
+
+    profile: str = "standard"
+    seasons: tuple[Season, ...] = ()
+
+
+class CalendarSettings(_Section):
+    """Office hours for the Article 11 time rule and working-time arithmetic."""
+
+    timezone: str = "Asia/Ho_Chi_Minh"
+    country: str = "VN"
+    overrides_file: str = "calendar-overrides.toml"
+    profiles: dict[str, HoursProfile] = Field(default_factory=lambda: {"standard": HoursProfile()})
+    default: Schedule = Schedule()
+    agencies: dict[str, Schedule] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("expected an IANA time zone such as 'Asia/Ho_Chi_Minh'") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _profiles_exist(self) -> Self:
+        schedules = [("default", self.default), *((f"agencies.{k}", v) for k, v in self.agencies.items())]
+        for where, schedule in schedules:
+            for name in (schedule.profile, *(s.profile for s in schedule.seasons)):
+                if name not in self.profiles:
+                    raise ValueError(f"{where} names profile {name!r}, which is not defined under [calendar.profiles]")
+        return self
+
+
+class Settings(_Section):
+    """The whole configuration file."""
+
+    gateway: GatewaySettings = GatewaySettings()
+    database: DatabaseSettings = DatabaseSettings()
+    storage: StorageSettings = StorageSettings()
+    calendar: CalendarSettings = CalendarSettings()
+
+
+def parse_period(text: str) -> tuple[time, time]:
+    """Parse 'HH:MM-HH:MM' into (start, end); '24:00' as an end means midnight at the end of the day."""
+    match = _PERIOD.match(text)
+    if not match:
+        raise ValueError(f"{text!r}: expected HH:MM-HH:MM, e.g. '07:00-11:00'")
+    sh, sm, eh, em = (int(g) for g in match.groups())
+    start = time(sh, sm)
+    end = time.max if (eh, em) == (24, 0) else time(eh, em) if eh < 24 else None
+    if end is None:
+        raise ValueError(f"{text!r}: 24 is only allowed as 24:00")
+    if end <= start:
+        raise ValueError(f"{text!r}: the end must come after the start")
+    return start, end
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = [str(part) for part in error.get("loc", ())]
+    key = ".".join(loc) if loc else "(file)"
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if error.get("type") == "extra_forbidden":
+        return f"{key}: unknown key (see docs/configuration.md for the keys each section accepts)"
+    if error.get("type") == "missing":
+        return f"{key}: required key is missing"
+    return f"{key} = {error.get('input')!r}: {message}"
+
+
+def settings_from_mapping(data: dict[str, Any], source: str = CONFIG_FILE) -> Settings:
+    """Validate already-parsed TOML; the error lists every bad key with its value and what was expected."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(dict(e)) for e in exc.errors())
+        raise ConfigError(f"{source}: {problems}") from None
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate the configuration file at ``path``."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no configuration file; run 'lienthong init' to create one") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return settings_from_mapping(data, str(path))

@@ -1,0 +1,1 @@
+"""Clerks' mailboxes: where delivered documents and receipts land."""

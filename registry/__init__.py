@@ -1,0 +1,1 @@
+"""Who exists and who may do what: agencies, accounts, peer gateways."""
