@@ -11,31 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from gateway.addresses import Address
 from gateway.errors import InputError
 
-# Deliberately narrower than RFC 5321: records-office mailboxes are plain ASCII addresses, and the local part and
-# domain become folder names, so nothing that could climb out of the mailbox root is allowed.
-_LOCAL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._+-]{0,62}[A-Za-z0-9])?$")
-_DOMAIN = re.compile(
-    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
+__all__ = ["Address", "Delivered", "MailboxDelivery", "check_key"]
+
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
-
-
-@dataclass(frozen=True, slots=True)
-class Address:
-    local: str
-    domain: str
-
-    @classmethod
-    def parse(cls, text: str) -> Address:
-        local, sep, domain = text.rpartition("@")
-        if not sep or not _LOCAL.match(local) or ".." in local or not _DOMAIN.match(domain):
-            raise InputError(f"mailbox address {text!r}: expected a plain address such as vanthu@stc.camau.gov.vn")
-        return cls(local.lower(), domain.lower())
-
-    def __str__(self) -> str:
-        return f"{self.local}@{self.domain}"
 
 
 def check_key(key: str) -> str:

@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.calendar",
     "tests.fixtures.trust",
     "tests.fixtures.envelope",
+    "tests.fixtures.smtp",
 ]

@@ -1,0 +1,1 @@
+"""SMTP edges: submission for clerks and agency systems, relay between gateways. Thin handlers over domain code."""

@@ -1,0 +1,138 @@
+"""aiosmtpd's SMTP protocol with the hardening aiosmtpd leaves to its users.
+
+- bare CR / LF anywhere (commands or data) is answered with a 5.6.11 error and the connection is closed;
+- a cap on simultaneous connections per server answers 421 beyond it;
+- credentials are checked off the event loop (argon2id costs tens of milliseconds of CPU by design, and aiosmtpd
+  calls its authenticator synchronously);
+- exceptions never leak their text to the client (``handle_exception`` answers a temporary 451).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, cast
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+from gateway.reasons import reason
+from gateway.smtp.guard import LineEndingGuard
+
+log = logging.getLogger(__name__)
+
+#: Checks a login and password, returning the principal (whatever the caller's registry uses) or None.
+CredentialCheck = Callable[[str, str], Any | None]
+
+
+class ConnectionCounter:
+    """Shared by every protocol instance of one listening socket."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active = 0
+
+
+def _library_replies() -> dict[str, str]:
+    too_big = reason("MESSAGE_TOO_BIG").smtp_reply()
+    return {
+        "530 Must issue a STARTTLS command first": "530 5.7.0 Must issue a STARTTLS command first",
+        "552 Error: message size exceeds fixed maximum message size": too_big,
+        "552 Error: Too much mail data": too_big,
+        "500 Command line too long": "500 5.5.2 Command line too long",
+        "500 Line too long (see RFC5321 4.5.3.1.6)": "500 5.6.0 Line too long (see RFC 5321 4.5.3.1.6)",
+    }
+
+
+#: aiosmtpd's own replies that lack an enhanced status code, rewritten so every refusal carries one.
+LIBRARY_REPLIES = _library_replies()
+
+
+class HardenedSMTP(SMTP):
+    def __init__(
+        self,
+        handler: Any,
+        *,
+        counter: ConnectionCounter,
+        check_credentials: CredentialCheck | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(handler, **kwargs)
+        self._guard = LineEndingGuard()
+        self._counter = counter
+        self._counted = False
+        self._check_credentials = check_credentials
+
+    # -- connection cap ------------------------------------------------------------------------------------------
+    def connection_made(self, transport: Any) -> None:
+        first = self.transport is None
+        super().connection_made(transport)
+        if not first:
+            return  # the STARTTLS upgrade calls this again for the same connection
+        if self._counter.active >= self._counter.limit:
+            transport.write(b"421 4.7.0 Too many connections, try again later\r\n")
+            transport.close()
+            return
+        self._counter.active += 1
+        self._counted = True
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._counted:
+            self._counter.active -= 1
+            self._counted = False
+        super().connection_lost(error)
+
+    # -- bare CR / LF --------------------------------------------------------------------------------------------
+    def data_received(self, data: bytes) -> None:
+        if self._guard.feed(data):
+            transport = cast("asyncio.Transport | None", self.transport)
+            if transport is not None and not transport.is_closing():
+                transport.write(reason("BARE_LINE_ENDING").smtp_reply().encode("ascii") + b"\r\n")
+                transport.close()
+            return
+        super().data_received(data)
+
+    # -- credentials off the event loop --------------------------------------------------------------------------
+    def _authenticate(self, mechanism: str, auth_data: Any) -> AuthResult:
+        if self._check_credentials is None:
+            return AuthResult(success=False, handled=False)
+        # Deferred: the async auth_* wrappers below run the check in a thread.
+        return AuthResult(success=False, handled=False, auth_data=_Deferred(auth_data))
+
+    async def _finish(self, result: AuthResult) -> AuthResult:
+        pending = result.auth_data
+        if not isinstance(pending, _Deferred) or self._check_credentials is None:
+            return result
+        credentials: LoginPassword = pending.credentials
+        try:
+            login = credentials.login.decode("utf-8")
+            password = credentials.password.decode("utf-8")
+        except UnicodeDecodeError:
+            return AuthResult(success=False, handled=False, message=reason("AUTH_FAILED").smtp_reply())
+        principal = await asyncio.to_thread(self._check_credentials, login, password)
+        if principal is None:
+            return AuthResult(success=False, handled=False, message=reason("AUTH_FAILED").smtp_reply())
+        return AuthResult(success=True, auth_data=principal)
+
+    async def auth_PLAIN(self, _: Any, args: list[str]) -> AuthResult:
+        return await self._finish(await super().auth_PLAIN(_, args))
+
+    async def auth_LOGIN(self, _: Any, args: list[str]) -> AuthResult:
+        return await self._finish(await super().auth_LOGIN(_, args))
+
+    async def push(self, status: Any) -> None:
+        if isinstance(status, str):
+            status = LIBRARY_REPLIES.get(status, status)
+        await super().push(status)
+
+    # -- no leaks ------------------------------------------------------------------------------------------------
+    async def handle_exception(self, error: Exception) -> str:
+        log.exception("SMTP session error from %r", getattr(self.session, "peer", None), exc_info=error)
+        return reason("TEMP_DATABASE").smtp_reply()
+
+
+class _Deferred:
+    __slots__ = ("credentials",)
+
+    def __init__(self, credentials: LoginPassword) -> None:
+        self.credentials = credentials
