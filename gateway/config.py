@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -111,6 +111,10 @@ class Season(_Section):
     def _month_day(cls, value: str) -> str:
         if not _MONTH_DAY.match(value):
             raise ValueError("expected MM-DD, e.g. '05-01'")
+        try:
+            date(2000, int(value[:2]), int(value[3:]))  # a leap year, so that 02-29 is accepted
+        except ValueError:
+            raise ValueError("not a day of the year (expected MM-DD, e.g. '05-01')") from None
         return value
 
 
@@ -150,6 +154,22 @@ class CalendarSettings(_Section):
         return self
 
 
+class TrustSettings(_Section):
+    """The certificate authority, trust anchors, revocation lists and DKIM; see docs/trust.md."""
+
+    key_algorithm: str = Field(default="ec-p256", pattern=r"^(ec-p256|rsa-3072)$")
+    ca_name: str = Field(default="Lienthong Provincial CA", min_length=1, max_length=64)
+    anchors: tuple[str, ...] = ()
+    crls: tuple[str, ...] = ()
+    crl_url: str = ""
+    crl_days: int = Field(default=7, ge=1, le=366)
+    smime_days: int = Field(default=730, ge=1, le=3650)
+    tls_days: int = Field(default=397, ge=1, le=3650)
+    max_clock_skew_seconds: int = Field(default=300, ge=0, le=86400)
+    dkim_selector: str = Field(default="lt1", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    dkim_extra_rsa: bool = False
+
+
 class Settings(_Section):
     """The whole configuration file."""
 
@@ -157,6 +177,7 @@ class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     storage: StorageSettings = StorageSettings()
     calendar: CalendarSettings = CalendarSettings()
+    trust: TrustSettings = TrustSettings()
 
 
 def parse_period(text: str) -> tuple[time, time]:
