@@ -53,6 +53,7 @@ _COMMAND_MODULES = (
     "ca",  # ca, cert, crl
     "dkim",
     "envelope",  # envelope, edxml
+    "queue",  # queue, document
 )
 
 
