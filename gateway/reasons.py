@@ -139,6 +139,14 @@ _TABLE: tuple[Reason, ...] = (
         "Văn bản không dùng bảng mã Unicode (TCVN 6909)",
         "Text is not Unicode (TCVN 6909); a legacy Vietnamese encoding was detected",
     ),
+    Reason(
+        "TEXT_NOT_NFC",
+        554,
+        "5.6.3",
+        REFUSED,
+        "Văn bản Unicode chưa ở dạng dựng sẵn (NFC)",
+        "Text is not in Unicode normal form C (precomposed)",
+    ),
     # -- manifest and parts --------------------------------------------------------------------------------
     Reason(
         "MANIFEST_DIGEST_MISMATCH",
@@ -295,6 +303,22 @@ _TABLE: tuple[Reason, ...] = (
         REFUSED,
         "Không có chữ ký DKIM hợp lệ của cổng gửi",
         "No passing DKIM signature from the sending gateway",
+    ),
+    Reason(
+        "SIGNING_TIME_INVALID",
+        550,
+        "5.7.7",
+        REFUSED,
+        "Chữ ký số thiếu thời điểm ký hoặc thời điểm ký ở tương lai",
+        "The signature has no signing time, or a signing time in the future",
+    ),
+    Reason(
+        "CERT_STATUS_UNKNOWN",
+        451,
+        "4.7.5",
+        None,
+        "Chưa xác định được tình trạng thu hồi của chứng thư số (thiếu hoặc quá hạn CRL)",
+        "The certificate's revocation status cannot be determined (CRL missing or stale)",
     ),
     # -- SMTP session --------------------------------------------------------------------------------------
     Reason("AUTH_REQUIRED", 530, "5.7.0", None, "Cần xác thực", "Authentication required"),

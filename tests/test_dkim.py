@@ -1,0 +1,137 @@
+"""DKIM: keys and DNS records, signing with dkimpy, verification through a key lookup, Authentication-Results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.orm import Session, sessionmaker
+
+from certs import dkim
+from certs.context import dkim_signing_keys
+from certs.errors import DkimFail
+from gateway.cli import main
+from gateway.home import Home
+from registry.models import PeerGateway
+
+DOMAIN = "camau.lienthong.test"
+MESSAGE = (
+    b"From: vanthu@stc.camau.lienthong.test\r\n"
+    b"To: vanthu@syt.camau.lienthong.test\r\n"
+    b"Subject: =?utf-8?b?Q8O0bmcgdsSDbg==?=\r\n"
+    b"Date: Wed, 25 Nov 2026 08:00:00 +0700\r\n"
+    b"Message-ID: <1@camau.lienthong.test>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + "Kính gửi Sở Y tế.\r\n".encode()
+)
+
+
+class FakeDns:
+    """FAKE DNS (the outside world owns DNS): answers TXT queries from a dict, and records what was asked."""
+
+    def __init__(self, records: dict[str, str]) -> None:
+        self.records = records
+        self.asked: list[str] = []
+
+    def __call__(self, name: bytes, timeout: int = 5) -> bytes | None:
+        text = name.decode().rstrip(".")
+        self.asked.append(text)
+        value = self.records.get(text)
+        return value.encode() if value is not None else None
+
+
+def _dns_for(*keys: dkim.DkimKey) -> FakeDns:
+    return FakeDns({f"{k.selector}._domainkey.{DOMAIN}": k.txt_value for k in keys})
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> tuple[dkim.DkimKey, dkim.DkimKey]:
+    directory = tmp_path / "dkim"
+    return (
+        dkim.generate(directory, "lt1-ed25519", dkim.DkimAlgorithm.ED25519),
+        dkim.generate(directory, "lt1-rsa", dkim.DkimAlgorithm.RSA),
+    )
+
+
+def test_ed25519_and_rsa_signatures_verify(keys: tuple[dkim.DkimKey, dkim.DkimKey]) -> None:
+    signed = dkim.sign(MESSAGE, DOMAIN, keys) + MESSAGE
+    dns = _dns_for(*keys)
+    checks = dkim.verify(signed, dns)
+    assert [(c.algorithm, c.passed) for c in checks] == [("ed25519-sha256", True), ("rsa-sha256", True)]
+    assert dns.asked == [f"lt1-ed25519._domainkey.{DOMAIN}", f"lt1-rsa._domainkey.{DOMAIN}"]
+    assert dkim.require_pass(checks, DOMAIN).selector == "lt1-ed25519"
+    header = dkim.authentication_results("syt.lienthong.test", checks)
+    assert header.startswith("syt.lienthong.test;")
+    assert f"dkim=pass header.d={DOMAIN} header.s=lt1-ed25519 header.a=ed25519-sha256" in header
+    assert "header.a=rsa-sha256" in header
+
+
+def test_tampered_body_fails(keys: tuple[dkim.DkimKey, dkim.DkimKey]) -> None:
+    signed = dkim.sign(MESSAGE, DOMAIN, keys[:1]) + MESSAGE
+    checks = dkim.verify(signed.replace("Sở Y tế".encode(), "Sở Y tê".encode()), _dns_for(*keys))
+    assert [c.passed for c in checks] == [False]
+    assert "dkim=fail" in dkim.authentication_results("x", checks)
+    with pytest.raises(DkimFail) as caught:
+        dkim.require_pass(checks, DOMAIN)
+    assert caught.value.reason.code == "DKIM_FAIL"
+
+
+def test_unknown_key_and_wrong_domain_fail(keys: tuple[dkim.DkimKey, dkim.DkimKey]) -> None:
+    signed = dkim.sign(MESSAGE, DOMAIN, keys[:1]) + MESSAGE
+    checks = dkim.verify(signed, FakeDns({}))
+    assert [c.passed for c in checks] == [False]
+    assert checks[0].detail
+    good = dkim.verify(signed, _dns_for(*keys))
+    with pytest.raises(DkimFail, match=r"from other\.lienthong\.test"):
+        dkim.require_pass(good, "other.lienthong.test")
+
+
+def test_unsigned_message_is_dkim_none() -> None:
+    assert dkim.verify(MESSAGE, FakeDns({})) == []
+    assert dkim.authentication_results("x.test", []) == "x.test; dkim=none"
+
+
+def test_registry_lookup(keys: tuple[dkim.DkimKey, dkim.DkimKey], sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        session.add(
+            PeerGateway(
+                name="camau",
+                smtp_host="127.0.0.1",
+                smtp_port=2525,
+                domain=DOMAIN,
+                dkim_selector="lt1-ed25519",
+                dkim_public_key=keys[0].txt_value,
+            )
+        )
+    signed = dkim.sign(MESSAGE, DOMAIN, keys) + MESSAGE
+    checks = dkim.verify(signed, dkim.RegistryLookup(sessions))
+    # only the Ed25519 selector is registered: the RSA signature has no key and fails, the Ed25519 one passes
+    assert [(c.selector, c.passed) for c in checks] == [("lt1-ed25519", True), ("lt1-rsa", False)]
+
+
+def test_cli_keygen_and_dns(tmp_path: Path) -> None:
+    root = tmp_path / "home"
+    runner = CliRunner()
+    assert runner.invoke(main, ["--home", str(root), "init", "--demo"]).exit_code == 0
+    result = runner.invoke(main, ["--home", str(root), "dkim", "keygen"])
+    assert result.exit_code == 0, result.output + result.stderr
+    result = runner.invoke(main, ["--home", str(root), "dkim", "dns"])
+    assert result.output.startswith(f'lt1-ed25519._domainkey.{DOMAIN}. IN TXT "v=DKIM1; k=ed25519; p=')
+    again = runner.invoke(main, ["--home", str(root), "dkim", "keygen"])
+    assert again.exit_code != 0
+    assert "refusing to overwrite" in again.stderr
+    runner.invoke(main, ["--home", str(root), "dkim", "keygen", "--algorithm", "rsa"])
+    records = json.loads(runner.invoke(main, ["--home", str(root), "dkim", "dns", "--json"]).output)
+    assert [r["algorithm"] for r in records] == ["ed25519", "rsa"]
+    home = Home(root)
+    assert [k.selector for k in dkim_signing_keys(home)] == ["lt1-ed25519"]  # rsa only with dkim_extra_rsa
+    signing = dkim.signing_keys(home.keys_dir / "dkim", "lt1", extra_rsa=True)
+    assert [k.selector for k in signing] == ["lt1-ed25519", "lt1-rsa"]
+    message = tmp_path / "m.eml"
+    message.write_bytes(dkim.sign(MESSAGE, DOMAIN, signing) + MESSAGE)
+    verified = runner.invoke(main, ["--home", str(root), "dkim", "verify", str(message)])
+    # the demo registry has no DKIM key registered for this domain yet, so both fail, with a reason
+    assert verified.output.startswith("Authentication-Results: camau.lienthong.test;")
+    assert verified.output.count("dkim=fail") == 2
