@@ -1,0 +1,1 @@
+"""The receipt ledger: every step of a document's journey as an append-only, hash-chained event."""
