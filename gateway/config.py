@@ -168,6 +168,7 @@ class TrustSettings(_Section):
     max_clock_skew_seconds: int = Field(default=300, ge=0, le=86400)
     dkim_selector: str = Field(default="lt1", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     dkim_extra_rsa: bool = False
+    dkim_dns: bool = False
 
 
 class Settings(_Section):
