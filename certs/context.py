@@ -1,7 +1,7 @@
 """One home's trust configuration, assembled once: file layout, anchors, CRLs and issuing policy.
 
-The envelope validator and the gateway call ``verification_material(home)`` to verify, and ``lifecycle.active_signer``
-with ``chain(home)`` to sign; the CLI uses the rest.
+The envelope validator and the gateway build ``verifier(home)`` once to verify (from ``verification_material(home)``)
+and call ``lifecycle.active_signer`` with ``chain(home)`` to sign; the CLI uses the rest.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from certs.ca import TrustFiles, load_cert, trust_anchors
 from certs.keys import KeyAlgorithm
 from certs.lifecycle import IssuePolicy
 from certs.revocation import crl_files, load_crl_der
-from certs.verify import TrustMaterial, material
+from certs.verify import TrustMaterial, Verifier, material
 from gateway.home import Home
 
 
@@ -52,6 +52,11 @@ def verification_material(home: Home) -> TrustMaterial:
         [load_crl_der(p) for p in crl_files(files, configured_crls(home))],
         dt.timedelta(seconds=home.settings.trust.max_clock_skew_seconds),
     )
+
+
+def verifier(home: Home) -> Verifier:
+    """Build once (and again when anchors or CRLs change); ``await verifier.verify(raw, sender)`` per message."""
+    return Verifier(verification_material(home))
 
 
 def dkim_signing_keys(home: Home) -> list[dkim.DkimKey]:

@@ -176,7 +176,10 @@ def _tags(value: bytes) -> dict[bytes, bytes]:
 
 def verify(message: bytes, lookup: KeyLookup) -> list[DkimCheck]:
     """Check every DKIM-Signature on ``message``; an empty list means it carries none."""
-    verifier = dkim.DKIM(message, minkey=1024)
+    try:
+        verifier = dkim.DKIM(message, minkey=1024)
+    except dkim.MessageFormatError as exc:  # headers that cannot be parsed cannot carry a verifiable signature
+        raise DkimFail(f"the message header cannot be parsed: {' '.join(str(exc).split())}") from None
     signatures = [v for k, v in verifier.headers if k.lower() == b"dkim-signature"]
     checks = []
     for index, value in enumerate(signatures):

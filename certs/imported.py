@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
@@ -35,8 +38,9 @@ from certs.issue import mailboxes_of, organ_id_of
 from certs.keys import load_key, write_public
 from certs.store import CertificateRecord, CertKind, TrustEventKind
 from certs.verify import SMIME_USAGE, TrustMaterial
-from gateway.errors import InputError
+from gateway.errors import ConfigError, InputError
 
+T = TypeVar("T")
 TLS_USAGE = KeyUsageConstraints(key_usage={"digital_signature"}, match_all_key_usages=False)
 TLS_EKU = {ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth", ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth"}
 
@@ -49,6 +53,16 @@ class ImportRequest:
     key_pem: Path
     chain_pem: Path | None = None
     key_passphrase: bytes | None = None
+
+
+def _named(option: str, load: Callable[[], T]) -> T:
+    """File errors name the path; say which option it was given to as well."""
+    try:
+        return load()
+    except InputError as exc:
+        raise InputError(f"{option} {exc.message}") from None
+    except ConfigError as exc:
+        raise ConfigError(f"{option} {exc.message}") from None
 
 
 def _one_line(exc: Exception) -> str:
@@ -139,11 +153,19 @@ def import_certificate(
 ) -> CertificateRecord:
     """Validate and register; the first S/MIME certificate of an agency becomes active, as when issued here."""
     label = f"--cert {request.cert_pem}"
-    bundle = load_certs(request.cert_pem)
-    cert, extra = bundle[0], bundle[1:] + (load_certs(request.chain_pem) if request.chain_pem else [])
-    key = load_key(request.key_pem, request.key_passphrase)
-    if key.public_key() != cert.public_key():
+    bundle = _named("--cert", lambda: load_certs(request.cert_pem))
+    chain_pem = request.chain_pem
+    key = _named("--key", lambda: load_key(request.key_pem, request.key_passphrase))
+    # the certificate is the one the key belongs to, wherever it is in the bundle; the others are its chain
+    mine = [c for c in bundle if c.public_key() == key.public_key()]
+    if not mine:
         raise InputError(f"--key {request.key_pem}: does not match the certificate in {request.cert_pem}")
+    cert = mine[0]
+    if request.kind is CertKind.SMIME and isinstance(key, ed25519.Ed25519PrivateKey):
+        raise InputError(f"--key {request.key_pem}: an Ed25519 key cannot sign S/MIME here (RSA or EC only)")
+    extra = [c for c in bundle if c is not cert] + (
+        _named("--chain", lambda: load_certs(chain_pem)) if chain_pem else []
+    )
     serial = format(cert.serial_number, "x")
     if session.get(CertificateRecord, serial) is not None:
         raise InputError(f"{label}: certificate {serial} is already registered")

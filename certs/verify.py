@@ -175,6 +175,12 @@ class Verifier:
 
     def verify_sync(self, raw: bytes, sender: Sender, *, at: dt.datetime | None = None) -> VerificationResult:
         """For the CLI and scripts, which have no running event loop (inside one, await ``verify``)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            raise RuntimeError("Verifier.verify_sync called inside a running event loop; await Verifier.verify")
         loop: asyncio.AbstractEventLoop | None = getattr(self._local, "loop", None)
         if loop is None or loop.is_closed():
             loop = asyncio.new_event_loop()

@@ -7,14 +7,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from certs import dkim
 from certs.context import dkim_signing_keys
 from certs.errors import DkimFail
 from gateway.cli import main
+from gateway.cli.init import registry_sessions
 from gateway.home import Home
 from registry.models import PeerGateway
+from tests.fixtures.registry import invoke, one_line_error
 
 DOMAIN = "camau.lienthong.test"
 MESSAGE = (
@@ -135,3 +138,64 @@ def test_cli_keygen_and_dns(tmp_path: Path) -> None:
     # the demo registry has no DKIM key registered for this domain yet, so both fail, with a reason
     assert verified.output.startswith("Authentication-Results: camau.lienthong.test;")
     assert verified.output.count("dkim=fail") == 2
+
+
+def test_cli_verify_json_uses_the_registered_key(demo_home: Home, tmp_path: Path) -> None:
+    """The peer registered only its Ed25519 key: that signature passes, the RSA one fails with a reason."""
+    runner = CliRunner()
+    home = ["--home", str(demo_home.root)]
+    for algorithm in ("ed25519", "rsa"):
+        assert runner.invoke(main, [*home, "dkim", "keygen", "--algorithm", algorithm]).exit_code == 0
+    signing = dkim.signing_keys(demo_home.keys_dir / "dkim", "lt1", extra_rsa=True)
+    with registry_sessions(demo_home).begin() as session:
+        peer = session.scalars(select(PeerGateway).where(PeerGateway.domain == DOMAIN)).first()
+        if peer is None:
+            peer = PeerGateway(name="camau-peer", smtp_host="127.0.0.1", smtp_port=2525, domain=DOMAIN)
+            session.add(peer)
+        peer.dkim_selector, peer.dkim_public_key = "lt1-ed25519", signing[0].txt_value
+    message = tmp_path / "m.eml"
+    message.write_bytes(dkim.sign(MESSAGE, DOMAIN, signing) + MESSAGE)
+    result = runner.invoke(main, [*home, "dkim", "verify", "--json", str(message)])
+    assert result.exit_code == 0, result.output + result.stderr
+    data = json.loads(result.output)
+    assert [(s["selector"], s["algorithm"], s["passed"]) for s in data["signatures"]] == [
+        ("lt1-ed25519", "ed25519-sha256", True),
+        ("lt1-rsa", "rsa-sha256", False),
+    ]
+    assert data["signatures"][1]["detail"]
+    assert data["signatures"][0]["domain"] == DOMAIN
+    results = " ".join(data["authentication_results"].split())
+    assert results.startswith(f"{DOMAIN}; dkim=pass header.d={DOMAIN} header.s=lt1-ed25519")
+    assert "dkim=fail" in results
+
+    tampered = tmp_path / "tampered.eml"
+    tampered.write_bytes(message.read_bytes().replace("Sở Y tế".encode(), "Sở Y tê".encode()))
+    failed = json.loads(runner.invoke(main, [*home, "dkim", "verify", "--json", str(tampered)]).output)
+    assert [s["passed"] for s in failed["signatures"]] == [False, False]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("dkim", "verify", "missing.eml"), "MESSAGE missing.eml: cannot read"),
+        (("dkim", "verify", "garbage.eml"), "the message header cannot be parsed"),
+        (("dkim", "dns"), "no DKIM key in this home"),
+        (("dkim", "keygen", "--selector", "bad/selector"), "--selector 'bad/selector'"),
+        (("cert", "show", "feed"), "certificate feed: not found"),
+        (("cert", "activate", "feed"), "certificate feed: not found"),
+        (("cert", "revoke", "feed", "--reason", "superseded"), "certificate feed: not found"),
+        (("cert", "issue", "smime", "--agency", "000.00.15.H12", "--mail", "a@b.test"), "run 'lienthong ca init'"),
+        (
+            ("cert", "import", "--agency", "000.00.15.H12", "--cert", "garbage.eml", "--key", "garbage.eml"),
+            "--cert garbage.eml: not a PEM certificate bundle",
+        ),
+        (("cert", "import", "--cert", "garbage.eml", "--key", "garbage.eml"), "--agency: required"),
+        (("crl", "issue"), "run 'lienthong ca init'"),
+    ],
+)
+def test_cli_errors_are_one_line(
+    demo_home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], expected: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "garbage.eml").write_bytes(b"\x00\xff not a message")
+    assert expected in one_line_error(invoke(demo_home, *args))

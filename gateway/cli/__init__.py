@@ -26,6 +26,11 @@ class _Group(click.Group):
         except LienthongError as exc:
             click.echo(f"lienthong: error: {exc.message}", err=True)
             sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            # Click would print the usage block too; one line that names the problem and where help is reads better.
+            where = exc.ctx.command_path if exc.ctx is not None else "lienthong"
+            click.echo(f"lienthong: error: {exc.format_message()} (see '{where} --help')", err=True)
+            sys.exit(exc.exit_code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
@@ -9,7 +10,7 @@ import click
 from certs import dkim
 from certs.context import dkim_lookup, trust_files
 from gateway.cli.init import registry_sessions
-from gateway.cli.output import emit_json, emit_rows, json_option
+from gateway.cli.output import emit_json, json_option
 from gateway.errors import InputError
 from gateway.home import Home
 
@@ -71,10 +72,11 @@ def verify(home: Home, message: Path, as_json: bool) -> None:
     except OSError as exc:
         raise InputError(f"MESSAGE {message}: cannot read: {exc.strerror}") from None
     checks = dkim.verify(raw, dkim_lookup(home, registry_sessions(home)))
+    results = dkim.authentication_results(home.settings.gateway.domain, checks)
     if as_json:
-        emit_rows([c.__dict__ for c in checks], (), as_json=True)
+        emit_json({"authentication_results": results, "signatures": [dataclasses.asdict(c) for c in checks]})
         return
-    click.echo("Authentication-Results: " + dkim.authentication_results(home.settings.gateway.domain, checks))
+    click.echo("Authentication-Results: " + results)
 
 
 def register(group: click.Group) -> None:
