@@ -1,0 +1,1 @@
+"""Hostile inputs for the envelope parser and validator (see cases.py)."""
