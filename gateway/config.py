@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gateway.errors import ConfigError
+from registry.organ_id import organ_id_problem
 
 CONFIG_FILE = "lienthong.toml"
 
@@ -171,6 +172,45 @@ class TrustSettings(_Section):
     dkim_dns: bool = False
 
 
+class EnvelopeSettings(_Section):
+    """How incoming envelopes are judged; see docs/envelope.md."""
+
+    # OrganIds whose legacy-encoded (TCVN3, VNI, VIQR, cp1258) metadata is converted to Unicode instead of refused
+    convert_legacy: tuple[str, ...] = ()
+
+    @field_validator("convert_legacy")
+    @classmethod
+    def _organ_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for organ_id in value:
+            if problem := organ_id_problem(organ_id):
+                raise ValueError(f"{organ_id!r}: {problem}")
+        if len(set(value)) != len(value):
+            raise ValueError("an OrganId is listed twice")
+        return value
+
+
+class SmtpSettings(_Section):
+    """The SMTP listeners `lienthong serve` opens; see docs/smtp.md."""
+
+    listen: str = "127.0.0.1"
+    submission_port: int = Field(default=10587, ge=0, le=65535)  # STARTTLS; 0 disables
+    submission_tls_port: int = Field(default=10465, ge=0, le=65535)  # implicit TLS; 0 disables
+    hostname: str = ""  # announced in greetings; empty means [gateway] domain
+    tls_host: str = ""  # serve the active TLS certificate issued for this host (`cert issue tls`); empty: hostname
+    tls_cert: str = ""  # or explicit PEM files (certificate chain and unencrypted key), relative to the home
+    tls_key: str = ""
+    max_message_bytes: int = Field(default=30 * 1024 * 1024, ge=1024)
+    max_recipients: int = Field(default=100, ge=1, le=10_000)
+    max_connections: int = Field(default=200, ge=1, le=100_000)
+    timeout_seconds: float = Field(default=300.0, gt=0)
+
+    @model_validator(mode="after")
+    def _tls_files_together(self) -> Self:
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key go together: give both or neither")
+        return self
+
+
 class Settings(_Section):
     """The whole configuration file."""
 
@@ -179,6 +219,8 @@ class Settings(_Section):
     storage: StorageSettings = StorageSettings()
     calendar: CalendarSettings = CalendarSettings()
     trust: TrustSettings = TrustSettings()
+    envelope: EnvelopeSettings = EnvelopeSettings()
+    smtp: SmtpSettings = SmtpSettings()
 
 
 def parse_period(text: str) -> tuple[time, time]:

@@ -59,6 +59,7 @@ _COMMAND_MODULES = (
     "dkim",
     "envelope",  # envelope, edxml
     "queue",  # queue, document
+    "serve",
 )
 
 

@@ -56,6 +56,14 @@ overrides_file = "calendar-overrides.toml"
 # [calendar.profiles.standard]
 # hours = ["07:00-11:00", "13:00-17:00"]
 # weekdays = ["mon", "tue", "wed", "thu", "fri"]
+
+[smtp]
+# Listeners of `lienthong serve` (docs/smtp.md); port 0 disables one.
+listen = "127.0.0.1"
+submission_port = 10587
+submission_tls_port = 10465
+# TLS: the active certificate from `lienthong cert issue tls --host NAME` (empty: the gateway domain), or PEM files.
+tls_host = ""
 """
 
 

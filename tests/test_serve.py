@@ -1,0 +1,148 @@
+"""`lienthong serve` as a real process: TLS from our CA, AUTH against the registry, durable 250, clean SIGTERM."""
+
+from __future__ import annotations
+
+import re
+import signal
+import smtplib
+import ssl
+import subprocess
+import sys
+from collections.abc import Iterator
+from email.message import EmailMessage
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from gateway import queue
+from gateway.cli import main
+from gateway.home import Home
+from gateway.intake import SubmissionRecord
+from gateway.ledger.store import verify
+from registry import db
+from tests.fixtures.smtp import free_port
+
+
+def credentials(home: Home, role: str) -> tuple[str, str]:
+    for line in home.credentials_path.read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if not line.startswith("#") and fields[0] == role:
+            return fields[1], fields[3]
+    raise AssertionError(f"no {role} in {home.credentials_path}")
+
+
+def configure(home: Home, starttls: int, implicit: int) -> None:
+    text = home.config_path.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^submission_port = \d+$", f"submission_port = {starttls}", text)
+    text = re.sub(r"(?m)^submission_tls_port = \d+$", f"submission_tls_port = {implicit}", text)
+    text = re.sub(r'(?m)^tls_host = ""$', 'tls_host = "localhost"', text)
+    home.config_path.write_text(text, encoding="utf-8")
+
+
+def cli(home: Home, *args: str) -> None:
+    result = CliRunner().invoke(main, ["--home", str(home.root), *args])
+    assert result.exit_code == 0, result.output + result.stderr
+
+
+@pytest.fixture
+def served(demo_home: Home) -> Iterator[tuple[Home, int, int, subprocess.Popen[str]]]:
+    ports = (free_port(), free_port())
+    configure(demo_home, *ports)
+    cli(demo_home, "ca", "init")
+    cli(demo_home, "cert", "issue", "tls", "--host", "localhost")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "--home", str(demo_home.root), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(2)]
+        assert all("listening on 127.0.0.1:" in line for line in lines), [*lines, process.stderr.read()]  # type: ignore[union-attr]
+        yield demo_home, ports[0], ports[1], process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(30)
+
+
+def client_context(home: Home) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(home.keys_dir / "ca" / "root.pem"))
+
+
+def message(sender: str, recipient: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"], msg["To"] = sender, recipient
+    msg["Date"] = "Mon, 02 Mar 2026 09:15:00 +0700"
+    msg["Message-ID"] = "<serve-test@stc.camau.lienthong.test>"
+    msg["Subject"] = "Thử nghiệm"
+    msg.set_content("Nội dung.\n")
+    return msg
+
+
+def test_submit_through_a_running_gateway(served: tuple[Home, int, int, subprocess.Popen[str]]) -> None:
+    home, starttls, implicit, process = served
+    login, password = credentials(home, "clerk")
+    with smtplib.SMTP("localhost", starttls, timeout=30) as client:
+        client.starttls(context=client_context(home))  # verifies our CA's chain and the host name
+        client.login(login, password)
+        client.send_message(message(login, "vanthu@syt.camau.lienthong.test"))
+    with smtplib.SMTP_SSL("localhost", implicit, timeout=30, context=client_context(home)) as client:
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            client.login(login, password + "x")
+        auditor, auditor_password = credentials(home, "auditor")
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            client.login(auditor, auditor_password)  # auditors may not submit
+
+    sessions = db.session_factory(db.make_engine(home.database_url))
+    with sessions() as session:
+        [record] = session.scalars(select(SubmissionRecord)).all()
+        assert record.login == login
+        assert record.organ_id == "000.00.15.H12"
+        assert queue.counts(session) == {"pending": 1}
+        assert verify(session).entries == 1
+    assert (home.blobs_dir / record.content_sha256[:2] / record.content_sha256[2:4] / record.content_sha256).exists()
+
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 0
+    assert process.stdout is not None
+    assert "stopping" in process.stdout.read()
+
+
+def test_serve_without_a_tls_certificate_says_what_to_do(demo_home: Home) -> None:
+    configure(demo_home, free_port(), 0)
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "--home", str(demo_home.root), "serve"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "no valid TLS certificate for host 'localhost'" in lines[0]
+    assert "cert issue tls --host localhost" in lines[0]
+
+
+def test_port_in_use_is_a_clear_error(demo_home: Home) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        configure(demo_home, port, 0)
+        cli(demo_home, "ca", "init")
+        cli(demo_home, "cert", "issue", "tls", "--host", "localhost")
+        result = subprocess.run(
+            [sys.executable, "-m", "gateway.cli", "--home", str(demo_home.root), "serve"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
