@@ -380,6 +380,14 @@ _TABLE: tuple[Reason, ...] = (
         "Hệ thống đang bảo trì",
         "System under maintenance, try again later",
     ),
+    Reason(
+        "TEMP_PDF_INSPECTION",
+        451,
+        "4.3.0",
+        None,
+        "Hệ thống tạm thời không kiểm tra được tệp PDF, vui lòng gửi lại sau",
+        "The PDF cannot be inspected at the moment (no worker process could start), try again later",
+    ),
 )
 
 REASONS: dict[str, Reason] = {reason.code: reason for reason in _TABLE}

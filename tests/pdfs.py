@@ -12,6 +12,7 @@ import functools
 import io
 import zlib
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fpdf import FPDF
@@ -48,6 +49,9 @@ def _page_lines(page: str | Sequence[str]) -> list[str]:
     return page.split("\n") if isinstance(page, str) else list(page)
 
 
+CREATED = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
 def make_pdf(
     pages: Sequence[Sequence[str]] | Sequence[str],
     *,
@@ -64,6 +68,7 @@ def make_pdf(
     ``signature_field`` adds an (unsigned) AcroForm /Sig field, the way a signing tool prepares a document.
     """
     pdf = FPDF(format="A4")
+    pdf.set_creation_date(CREATED)  # the same pages give the same bytes, whenever they are made
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_font("DejaVu", fname=str(FONT_FILE))
     pdf.set_font("DejaVu", size=font_size)

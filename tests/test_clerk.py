@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from email.message import EmailMessage
 
 import pytest
 
@@ -14,35 +13,9 @@ from gateway.envelope.errors import EnvelopeError
 from gateway.envelope.pdf import inspect_pdf_isolated
 from gateway.envelope.validate import check
 from tests import pdfs
-from tests.fixtures.envelope import AGENCIES, NOW, SENDER_ID, SENT_AT
+from tests.fixtures.envelope import AGENCIES, NOW, SENDER_ID, SENT_AT, clerk_mail
 
 DIRECTORY = MailboxIndex(AGENCIES)
-TO = "vanthu@stc.camau.gov.vn, Sở Nội vụ <VanThu@snv.camau.gov.vn>"
-
-
-def clerk_mail(
-    body: str = "",
-    *,
-    subject: str = "Về việc ban hành quy chế làm việc",
-    pdf: bytes | None = None,
-    sender: str = "Văn thư UBND tỉnh <vanthu@camau.gov.vn>",
-    to: str = TO,
-    html: bool = False,
-    extra: tuple[tuple[str, bytes], ...] = (),
-) -> bytes:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
-    if html:
-        message.set_content("<p>" + body.replace("\n", "<br>") + "</p>", subtype="html")
-    else:
-        message.set_content(body)
-    if pdf is not None:
-        message.add_attachment(pdf, maintype="application", subtype="pdf", filename="15-QD-UBND.pdf")
-    for name, data in extra:
-        message.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
-    return message.as_bytes()
 
 
 def test_everything_from_the_pdf_heading_and_the_registry() -> None:

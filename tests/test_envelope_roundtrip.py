@@ -197,10 +197,15 @@ def test_digests_do_not_depend_on_line_endings_of_text(line_ending):
     validate(env, now=NOW)
 
 
-def test_nfc_is_checked_and_text_kept_as_sent():
+def test_nfd_text_is_parsed_as_sent_and_validated_to_nfc():
     decomposed = unicodedata.normalize("NFD", "Về việc ban hành quy chế")
-    env = parse(build_document(make_header(subject=decomposed), make_ascii_pdf(), sent_at=NOW))
+    raw = build_document(make_header(subject=decomposed), make_ascii_pdf(), sent_at=NOW)
+    env = parse(raw)
     assert env.metadata is not None
-    assert env.metadata.header.subject == decomposed
-    with pytest.raises(Exception, match="TEXT_NOT_NFC"):
-        validate(env, now=NOW)
+    assert env.metadata.header.subject == decomposed  # parse keeps what was sent
+    valid = validate(env, now=NOW)
+    assert valid.metadata is not None
+    assert valid.metadata.header.subject == "Về việc ban hành quy chế"
+    assert ("Subject", "NFD") in {(c.field, c.encoding) for c in valid.conversions}
+    assert valid.parts == env.parts
+    assert valid.raw_sha256 == hashlib.sha256(raw).hexdigest()

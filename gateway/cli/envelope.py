@@ -15,6 +15,7 @@ import click
 
 from gateway.cli.output import emit_json, emit_mapping, emit_rows, json_option
 from gateway.envelope.build import build_document
+from gateway.envelope.clerk import clerk_document
 from gateway.envelope.edxml_file import export_edxml, import_edxml
 from gateway.envelope.errors import EnvelopeError
 from gateway.envelope.mapping import datetime_value, from_mapping, to_mapping
@@ -188,8 +189,9 @@ def check_command(home: Home, path: Path, no_registry: bool, now_text: str | Non
 
         directory = open_directory(home)
     now = datetime_value(now_text, "--now") if now_text else None
+    convert = home.settings.envelope.convert_legacy if home.exists() else ()
     try:
-        env = validate(parse(raw), now=now, directory=directory)
+        env = validate(parse(raw), now=now, directory=directory, convert_legacy=convert)
     except EnvelopeError as exc:
         if as_json:
             emit_json({"valid": False, "codes": [p.code for p in exc.problems], "problems": _problems(exc)})
@@ -197,10 +199,65 @@ def check_command(home: Home, path: Path, no_registry: bool, now_text: str | Non
             for problem in exc.problems:
                 click.echo(f"refused: {problem.describe()}")
         sys.exit(exc.exit_code)
+    conversions = [
+        {"field": c.field, "encoding": c.encoding, "original": c.original, "converted": c.converted}
+        for c in env.conversions
+    ]
     if as_json:
-        emit_json({"valid": True, "codes": [], "kind": env.kind.value, "document_id": env.document_id_header})
-    else:
-        click.echo(f"valid {env.kind.value}: {env.document_id_header}")
+        emit_json(
+            {
+                "valid": True,
+                "codes": [],
+                "kind": env.kind.value,
+                "document_id": env.document_id_header,
+                "conversions": conversions,
+            }
+        )
+        return
+    click.echo(f"valid {env.kind.value}: {env.document_id_header}")
+    for c in conversions:
+        click.echo(f"converted: {c['field']} ({c['encoding']}): {c['original']!r} -> {c['converted']!r}")
+
+
+@envelope_group.command("from-mail")
+@click.argument("path", type=_FILE)
+@click.option("--sent-at", help="Sending time yyyy/MM/dd HH:mm:ss (Vietnam time); default now.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output .eml (default stdout).")
+@json_option
+@click.pass_obj
+def from_mail_command(home: Home, path: Path, sent_at: str | None, output: Path | None, as_json: bool) -> None:
+    """Build a document envelope from a clerk's plain e-mail: exit 3 with one line per field that is missing."""
+    if as_json and (output is None or str(output) == "-"):
+        raise InputError("--json prints the result on standard output: write the envelope to a file with -o FILE")
+    raw = _read(path)
+    from gateway.envelope.registry_directory import open_directory
+
+    directory = open_directory(home)
+    when = datetime_value(sent_at, "--sent-at") if sent_at else datetime.now(VIETNAM)
+    try:
+        document = clerk_document(raw, directory)
+    except EnvelopeError as exc:
+        if as_json:
+            emit_json({"built": False, "codes": [p.code for p in exc.problems], "problems": _problems(exc)})
+        else:
+            for problem in exc.problems:
+                click.echo(f"cannot build: {problem.describe()}")
+        sys.exit(exc.exit_code)
+    header = document.header
+    data = build_document(header, document.pdf, document.attachments, sent_at=when, pdf_name=document.pdf_name)
+    _write(data, output)
+    if as_json:
+        emit_json(
+            {
+                "built": True,
+                "document_id": header.document_id,
+                "from": header.from_.organ_id,
+                "to": [t.organ_id for t in header.to],
+                "sources": document.draft.sources,
+                "output": str(output),
+                "size": len(data),
+            }
+        )
 
 
 def _summary(env: Envelope) -> dict[str, Any]:

@@ -56,3 +56,21 @@ class EnvelopeError(LienthongError):
     @property
     def reason(self) -> Reason:
         return self.primary.reason
+
+
+class PdfInspectionUnavailable(LienthongError):
+    """The isolated PDF inspector could not start a worker (no process, no file descriptor, no memory to fork).
+
+    Our failure, not the sender's: not an ``EnvelopeError``, so nobody refuses the document for it. The SMTP handler
+    answers ``reason`` (TEMP_PDF_INSPECTION, 451 4.3.0) and the sender retries.
+    """
+
+    exit_code = 75  # EX_TEMPFAIL
+
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(f"the PDF cannot be inspected now: no worker process could start ({cause}); try again later")
+        self.cause = cause
+
+    @property
+    def reason(self) -> Reason:
+        return reason("TEMP_PDF_INSPECTION")

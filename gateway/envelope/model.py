@@ -207,6 +207,16 @@ class Metadata:
 
 
 @dataclass(frozen=True, slots=True)
+class TextConversion:
+    """One metadata text the validator changed: legacy-encoded text converted, or decomposed Unicode made NFC."""
+
+    field: str  # the edXML path, e.g. "Subject" or "To[1]/OrganName", or "Subject header"
+    encoding: str  # "TCVN3", "VNI", "VIQR", "cp1258" or "NFD" (Unicode, but not in normal form C)
+    original: str
+    converted: str
+
+
+@dataclass(frozen=True, slots=True)
 class Attachment:
     """A file to put into an envelope: the main PDF or a further attachment."""
 

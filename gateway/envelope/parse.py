@@ -23,7 +23,7 @@ from gateway.envelope.edxml_read import read_metadata
 from gateway.envelope.errors import EnvelopeError
 from gateway.envelope.limits import EnvelopeLimits
 from gateway.envelope.mime import text_digest_bytes
-from gateway.envelope.model import Kind, Metadata
+from gateway.envelope.model import Kind, Metadata, TextConversion
 from gateway.envelope.rawmime import Entity, walk
 
 SIGNATURE_TYPES = frozenset({"application/pkcs7-signature", "application/x-pkcs7-signature"})
@@ -59,6 +59,8 @@ class Envelope:
     inner: bytes | None  # multipart/signed: the exact bytes of the first part (what the signature covers)
     signature: bytes | None  # multipart/signed: the decoded signature (CMS DER)
     raw_sha256: str
+    # set by ``validate``: the metadata texts it converted to NFC Unicode (the signed bytes are never changed)
+    conversions: tuple[TextConversion, ...] = ()
 
     @property
     def main_pdf(self) -> Part | None:

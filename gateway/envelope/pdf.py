@@ -17,12 +17,13 @@ import resource
 import unicodedata
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from pypdf import PasswordType, PdfReader, apply_configuration
 from pypdf.errors import LimitReachedError
 
-from gateway.envelope.errors import EnvelopeError, Problem
+from gateway.envelope.errors import EnvelopeError, PdfInspectionUnavailable, Problem
 
 FIELD = "pdf"
 
@@ -175,12 +176,7 @@ def inspect_pdf_isolated(data: bytes, limits: PdfLimits | None = None) -> PdfInf
     if len(data) > limits.max_bytes:  # refuse before copying the bytes to another process
         raise _fail("PDF_TOO_COMPLEX", f"{len(data)} bytes, limit {limits.max_bytes}")
     _header_version(data)  # not a PDF at all: no need for a worker
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_worker, args=(data, limits, sender), daemon=True)
-    worker.start()
-    sender.close()
+    receiver, worker = _start_worker(data, limits)
     try:
         if not receiver.poll(limits.timeout_seconds):
             raise _fail("PDF_TOO_COMPLEX", f"inspection took longer than {limits.timeout_seconds:g} s")
@@ -198,6 +194,26 @@ def inspect_pdf_isolated(data: bytes, limits: PdfLimits | None = None) -> PdfInf
         assert isinstance(payload, PdfInfo)
         return payload
     raise EnvelopeError(payload)
+
+
+def _start_worker(data: bytes, limits: PdfLimits) -> tuple[Connection, BaseProcess]:
+    """A running worker and the end of the pipe its answer comes on; ``PdfInspectionUnavailable`` if none starts."""
+    receiver: Connection | None = None
+    sender: Connection | None = None
+    try:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        receiver, sender = context.Pipe(duplex=False)
+        worker = context.Process(target=_worker, args=(data, limits, sender), daemon=True)
+        worker.start()
+    except OSError as exc:  # EMFILE, EAGAIN, ENOMEM, a forkserver that cannot start or be reached
+        if receiver is not None:
+            receiver.close()
+        raise PdfInspectionUnavailable(exc) from exc
+    finally:
+        if sender is not None:
+            sender.close()
+    return receiver, worker
 
 
 def _worker(data: bytes, limits: PdfLimits, sender: Connection) -> None:

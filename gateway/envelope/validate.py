@@ -10,11 +10,12 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
+from collections.abc import Collection
 from datetime import datetime, tzinfo
 from typing import Any
 
 from gateway.envelope.directory import AgencyDirectory
-from gateway.envelope.errors import EnvelopeError
+from gateway.envelope.errors import EnvelopeError, PdfInspectionUnavailable
 from gateway.envelope.limits import EnvelopeLimits
 from gateway.envelope.model import VIETNAM
 from gateway.envelope.parse import Envelope, parse
@@ -32,6 +33,7 @@ from gateway.envelope.rules.recipients import RecipientsRule
 from gateway.envelope.rules.required import RequiredRule
 from gateway.envelope.rules.sender import SenderRule
 from gateway.envelope.rules.text import TextRule
+from gateway.envelope.unicode_text import normalise_text
 
 POLICY: Rule = PolicyRule()
 RULES: tuple[Rule, ...] = (
@@ -62,25 +64,32 @@ def validate(
     directory: AgencyDirectory | None = None,
     pdf_limits: PdfLimits | None = None,
     inspector: PdfInspector = _inspect_in_process,
+    convert_legacy: Collection[str] = (),
 ) -> Envelope:
-    """``envelope`` if every rule passes; otherwise ``EnvelopeError`` with all problems found.
+    """The envelope with its metadata text in NFC Unicode if every rule passes; otherwise ``EnvelopeError`` with all
+    problems found.
 
     ``directory`` None skips the sender and recipient look-ups; ``inspector`` may be ``inspect_pdf_isolated`` where a
-    PDF must not stall the caller.
+    PDF must not stall the caller (a worker that cannot start raises ``PdfInspectionUnavailable``, a temporary
+    failure, not a refusal). ``convert_legacy`` lists the OrganIds whose legacy-encoded text is converted rather
+    than refused (``Settings.envelope.convert_legacy``); the result's ``conversions`` reports every change.
     """
-    ctx = Context(envelope, now or datetime.now(tz), tz, directory, inspector, pdf_limits)
     try:
+        text = normalise_text(envelope, convert_legacy)
+        ctx = Context(
+            text.envelope, now or datetime.now(tz), tz, directory, inspector, pdf_limits, unconverted=text.unconverted
+        )
         refused = POLICY.check(ctx)
         if refused:
             raise EnvelopeError(refused)
         problems = [problem for rule in RULES for problem in rule.check(ctx)]
-    except EnvelopeError:
+    except (EnvelopeError, PdfInspectionUnavailable):
         raise
     except Exception as exc:  # a rule bug must still end as a refusal the caller can answer
         raise EnvelopeError.of("MIME_MALFORMED", None, f"validation failed ({type(exc).__name__})") from exc
     if problems:
         raise EnvelopeError(problems)
-    return envelope
+    return text.envelope
 
 
 def check(raw: bytes, *, limits: EnvelopeLimits | None = None, **kwargs: Any) -> Envelope:

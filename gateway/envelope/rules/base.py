@@ -9,7 +9,7 @@ from typing import Protocol
 
 from gateway.envelope.directory import AgencyDirectory
 from gateway.envelope.errors import EnvelopeError, Problem
-from gateway.envelope.model import DocumentHeader, Metadata, StatusHeader
+from gateway.envelope.model import DocumentHeader, Metadata, StatusHeader, TextConversion
 from gateway.envelope.parse import Envelope
 from gateway.envelope.pdf import PdfInfo, PdfLimits
 
@@ -24,6 +24,7 @@ class Context:
     directory: AgencyDirectory | None
     inspector: PdfInspector
     pdf_limits: PdfLimits | None = None
+    unconverted: tuple[TextConversion, ...] = ()  # legacy text the sender may not have converted (``unicode_text``)
     _pdf: PdfInfo | EnvelopeError | None = field(default=None, init=False)
 
     @property
