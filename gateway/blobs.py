@@ -58,5 +58,19 @@ class BlobStore:
             raise NotFoundError(f"blob {digest}: stored bytes are corrupt (digest mismatch)")
         return data
 
+    def purge(self, digest: str) -> bool:
+        """Remove bytes that must not be kept (regulation Art. 4.1); True when something was removed."""
+        path = self.path(digest)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return True
+
     def __contains__(self, digest: str) -> bool:
         return self.path(digest).is_file()

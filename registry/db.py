@@ -28,7 +28,14 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 #: Modules that put tables on ``registry.models.Base``; each is imported only if it exists, so the one migration
 #: history works at every stage of the project. A package adding tables adds its module here and a revision.
-MODEL_MODULES = ("registry.models", "certs.store", "gateway.ledger.store", "gateway.queue", "gateway.intake")
+MODEL_MODULES = (
+    "registry.models",
+    "certs.store",
+    "gateway.ledger.store",
+    "gateway.queue",
+    "gateway.intake",
+    "gateway.documents",
+)
 BUSY_TIMEOUT_MS = 30_000
 
 

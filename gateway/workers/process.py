@@ -1,0 +1,205 @@
+"""The processing worker: from an accepted submission to a signed document queued for each recipient.
+
+It claims a ``process`` item, reads the exact bytes the intake stored, parses and validates them (PDF inspection in
+an isolated worker process), checks that the envelope's sender is the agency of the account that submitted it, and
+then either refuses — recording the reason code, and for classified documents and denunciations (Art. 4.1) purging
+the bytes so that only the metadata trace remains — or signs (agency S/MIME, gateway DKIM), stores the signed message,
+records the document and queues one ``deliver`` item per recipient, all in one transaction with the ledger event.
+
+Not yet here (issue 5): the outgoing number for senders that leave it empty, the signed acceptance receipt and
+non-acceptance notice in the sender's mailbox, and documents that arrive already signed by an agency system.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography import x509
+from sqlalchemy.orm import Session, sessionmaker
+
+from certs import dkim
+from certs.lifecycle import active_signer
+from gateway import queue
+from gateway.blobs import BlobStore
+from gateway.calendar import Calendar
+from gateway.documents import OutgoingDocument
+from gateway.envelope.directory import AgencyDirectory
+from gateway.envelope.errors import EnvelopeError, PdfInspectionUnavailable, Problem
+from gateway.envelope.model import DocumentHeader, Kind
+from gateway.envelope.parse import Envelope
+from gateway.envelope.pdf import inspect_pdf_isolated
+from gateway.envelope.rules.base import PdfInspector
+from gateway.envelope.validate import check, is_refusal
+from gateway.errors import LienthongError
+from gateway.intake import SubmissionRecord
+from gateway.ledger.events import Event, EventKind
+from gateway.ledger.store import append
+from gateway.workers.signing import sign_outgoing
+
+log = logging.getLogger(__name__)
+
+PROCESS_TASK = "process"
+DELIVER_TASK = "deliver"
+
+
+@dataclass(frozen=True)
+class ProcessServices:
+    sessions: sessionmaker[Session]
+    blobs: BlobStore
+    calendar: Calendar
+    directory: AgencyDirectory
+    domain: str
+    dkim_keys: Sequence[dkim.DkimKey]
+    chain: tuple[x509.Certificate, ...]
+    convert_legacy: Collection[str] = ()
+    inspector: PdfInspector = inspect_pdf_isolated
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+def process_one(services: ProcessServices, worker: str) -> bool:
+    """Do one ``process`` item; False when there was nothing to do."""
+    now = services.clock()
+    with services.sessions.begin() as session:
+        item = queue.claim(session, worker, now, tasks=(PROCESS_TASK,))
+        if item is None:
+            return False
+        item_id, submission_id = item.id, int(item.data()["submission"])
+        record = session.get(SubmissionRecord, submission_id)
+        if record is None:
+            queue.fail(session, item_id, worker, f"submission {submission_id} not found", now)
+            return True
+        organ_id, digest = record.organ_id, record.content_sha256
+    try:
+        raw = services.blobs.get(digest)
+        envelope = check(
+            raw,
+            now=now,
+            directory=services.directory,
+            inspector=services.inspector,
+            convert_legacy=services.convert_legacy,
+        )
+        header = _document_header(envelope, organ_id)
+    except EnvelopeError as error:
+        _refuse(services, worker, item_id, submission_id, organ_id, digest, error, now)
+        return True
+    except (PdfInspectionUnavailable, LienthongError, OSError) as exc:  # ours to fix: retry later
+        with services.sessions.begin() as session:
+            queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now)
+        return True
+    _accept(services, worker, item_id, submission_id, organ_id or "", envelope, header, raw, now)
+    return True
+
+
+def _document_header(envelope: Envelope, organ_id: str | None) -> DocumentHeader:
+    if envelope.kind is not Kind.DOCUMENT or envelope.metadata is None:
+        raise EnvelopeError.of("ENVELOPE_STRUCTURE", "Lienthong-Kind", "submission accepts documents only")
+    header = envelope.metadata.header
+    assert isinstance(header, DocumentHeader)
+    if envelope.signed:
+        raise EnvelopeError.of("ENVELOPE_STRUCTURE", "Content-Type", "submit it unsigned: the gateway signs")
+    if header.from_.organ_id != organ_id:
+        raise EnvelopeError.of(
+            "SENDER_MISMATCH", "From/OrganId", f"{header.from_.organ_id} is not the submitting account's agency"
+        )
+    return header
+
+
+def _accept(
+    services: ProcessServices,
+    worker: str,
+    item_id: int,
+    submission_id: int,
+    organ_id: str,
+    envelope: Envelope,
+    header: DocumentHeader,
+    raw: bytes,
+    now: datetime,
+) -> None:
+    with services.sessions.begin() as session:
+        if session.get(OutgoingDocument, header.document_id) is not None:
+            # Same DocumentId accepted before (a retry or a second submission): deliver once.
+            _finish(session, item_id, worker, submission_id, "duplicate", now)
+            return
+        try:
+            signer = active_signer(session, organ_id, services.chain)
+        except LienthongError as exc:
+            queue.fail(session, item_id, worker, str(exc), now)
+            return
+        outgoing = sign_outgoing(raw, signer, services.domain, services.dkim_keys)
+        stored = services.blobs.put(outgoing.message)
+        effective = services.calendar.effective(now, organ_id)
+        recipients = [org.organ_id for org in header.to]
+        session.add(
+            OutgoingDocument(
+                document_id=header.document_id,
+                submission_id=submission_id,
+                organ_id=organ_id,
+                message_id=envelope.message_id,
+                signed_sha256=stored,
+                mic=outgoing.mic,
+                recipients=",".join(recipients),
+                accepted_at=now,
+                effective_accepted_at=effective.effective_local,
+                calendar_version=effective.calendar_version,
+            )
+        )
+        append(
+            session,
+            Event(
+                EventKind.ACCEPTED,
+                now,
+                header.document_id,
+                organ_id,
+                content_sha256=stored,
+                effective_at=effective.effective_local,
+                calendar_version=effective.calendar_version,
+                details={"submission": submission_id, "mic": outgoing.mic, "recipients": recipients},
+            ),
+        )
+        for recipient in recipients:
+            payload = {"document_id": header.document_id, "recipient": recipient, "blob": stored}
+            queue.enqueue(session, DELIVER_TASK, f"{DELIVER_TASK}:{header.document_id}:{recipient}", payload, now)
+        _finish(session, item_id, worker, submission_id, "accepted", now)
+
+
+def _refuse(
+    services: ProcessServices,
+    worker: str,
+    item_id: int,
+    submission_id: int,
+    organ_id: str | None,
+    digest: str,
+    error: EnvelopeError,
+    now: datetime,
+) -> None:
+    forbidden = is_refusal(error)
+    with services.sessions.begin() as session:
+        append(
+            session,
+            Event(
+                EventKind.REFUSED,
+                now,
+                organ_id=organ_id,
+                content_sha256=digest,
+                reason_code=error.primary.code,
+                details={"submission": submission_id, "problems": [_problem(p) for p in error.problems]},
+            ),
+        )
+        _finish(session, item_id, worker, submission_id, "refused", now)
+    if forbidden:
+        # Art. 4.1: nothing of a classified document or a denunciation is kept; the ledger holds its hash only.
+        services.blobs.purge(digest)
+
+
+def _problem(problem: Problem) -> dict[str, str | None]:
+    return {"code": problem.code, "field": problem.field}
+
+
+def _finish(session: Session, item_id: int, worker: str, submission_id: int, state: str, now: datetime) -> None:
+    record = session.get(SubmissionRecord, submission_id)
+    if record is not None:
+        record.state = state
+    queue.complete(session, item_id, worker, now)

@@ -1,0 +1,174 @@
+"""The processing worker against a real demo home: validate, sign (S/MIME + DKIM), record, queue; or refuse."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from certs import context, dkim
+from certs.multipart import split_signed
+from certs.smime import mic
+from certs.store import CertificateRecord
+from certs.verify import Sender
+from gateway import queue
+from gateway.blobs import BlobStore
+from gateway.calendar import Calendar
+from gateway.cli import main
+from gateway.documents import OutgoingDocument
+from gateway.envelope.model import Code, Organization
+from gateway.envelope.pdf import inspect_pdf
+from gateway.envelope.registry_directory import RegistryDirectory
+from gateway.home import Home
+from gateway.intake import SubmissionIntake, SubmissionRecord
+from gateway.ledger.store import LedgerEntry, verify
+from gateway.smtp.handler import Principal, Submission
+from gateway.workers.process import ProcessServices, process_one
+from registry import db
+from tests.fixtures.envelope import build_valid, make_header
+
+STC, STC_MAIL = "000.00.15.H12", "vanthu@stc.camau.lienthong.test"
+SYT, SKHCN = "000.00.22.H12", "000.00.11.H12"
+NOW = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)  # Tuesday 09:00 in Vietnam
+CLERK = Principal(STC_MAIL, STC_MAIL, STC, "clerk")
+
+
+def envelope(subject: str = "Về việc thử nghiệm liên thông", sender: str = STC) -> bytes:
+    header = make_header(
+        from_=Organization(sender, organ_name="Sở Tài chính tỉnh Cà Mau", email=STC_MAIL),
+        code=Code("15", "STC-VP"),
+    )
+    header = replace(
+        header,
+        to=(
+            Organization(SYT, organ_name="Sở Y tế tỉnh Cà Mau", email="vanthu@syt.camau.lienthong.test"),
+            Organization(SKHCN, organ_name="Sở Khoa học và Công nghệ", email="vanthu@skhcn.camau.lienthong.test"),
+        ),
+        subject=subject,
+    )
+    return build_valid(header)
+
+
+def cli(home: Home, *args: str) -> None:
+    result = CliRunner().invoke(main, ["--home", str(home.root), *args])
+    assert result.exit_code == 0, result.output + result.stderr
+
+
+@pytest.fixture
+def services(demo_home: Home) -> ProcessServices:
+    cli(demo_home, "ca", "init")
+    cli(demo_home, "cert", "issue", "smime", "--agency", STC, "--mail", STC_MAIL)
+    cli(demo_home, "dkim", "keygen")
+    sessions = db.open_registry(demo_home.database_url)
+    return ProcessServices(
+        sessions=sessions,
+        blobs=BlobStore(demo_home.blobs_dir),
+        calendar=Calendar.for_home(demo_home),
+        directory=RegistryDirectory(sessions),
+        domain=demo_home.settings.gateway.domain,
+        dkim_keys=context.dkim_signing_keys(demo_home),
+        chain=context.chain(demo_home),
+        inspector=inspect_pdf,  # in-process here; the isolated inspector has its own tests
+        clock=lambda: NOW,
+    )
+
+
+def submit(services: ProcessServices, data: bytes) -> SubmissionRecord:
+    intake = SubmissionIntake(services.sessions, services.blobs, services.calendar, clock=lambda: NOW)
+    reply = asyncio.run(intake.accept(Submission(CLERK, "127.0.0.1", STC_MAIL, ("x@y.test",), data)))
+    assert reply.startswith("250 ")
+    with services.sessions() as session:
+        return session.scalars(select(SubmissionRecord).order_by(SubmissionRecord.id.desc())).first()  # type: ignore[return-value]
+
+
+def ledger_kinds(sessions: sessionmaker[Session]) -> list[str]:
+    with sessions() as session:
+        return [e.kind for e in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))]
+
+
+def test_valid_document_is_signed_recorded_and_queued(
+    services: ProcessServices, demo_home: Home, tmp_path: Path
+) -> None:
+    submit(services, envelope())
+    assert process_one(services, "w1")
+    assert not process_one(services, "w1")
+    with services.sessions() as session:
+        [document] = session.scalars(select(OutgoingDocument)).all()
+        items = queue.listing(session, ("pending",))
+        assert sorted(i.dedup_key for i in items) == sorted(f"deliver:{document.document_id}:{r}" for r in (SYT, SKHCN))
+        assert verify(session).intact
+        assert session.scalars(select(SubmissionRecord)).one().state == "accepted"
+    assert ledger_kinds(services.sessions) == ["submitted", "accepted"]
+
+    signed = services.blobs.get(document.signed_sha256)
+    # The agency's S/MIME signature: our verifier and openssl both accept it.
+    result = context.verifier(demo_home).verify_sync(signed, Sender(STC, frozenset({STC_MAIL})))
+    assert result.organ_id == STC
+    path = tmp_path / "signed.eml"
+    path.write_bytes(signed)
+    openssl = subprocess.run(
+        ["openssl", "cms", "-verify", "-in", str(path), "-CAfile", str(demo_home.keys_dir / "ca" / "root.pem"),
+         "-purpose", "smimesign", "-out", "/dev/null"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert openssl.returncode == 0, openssl.stderr
+    # The MIC stored for receipts is over the exact signed entity.
+    assert document.mic == mic(split_signed(signed).content)
+    # The gateway's DKIM signature (the key looked up from the home's own key files: a stand-in for DNS).
+    keys = {f"{k.selector}._domainkey.{services.domain}".encode(): k.txt_value.encode() for k in services.dkim_keys}
+    checks = dkim.verify(signed, lambda name, timeout=5: keys.get(name.rstrip(b".")))
+    assert dkim.require_pass(checks, services.domain).passed
+
+
+def test_same_document_id_is_delivered_once(services: ProcessServices) -> None:
+    submit(services, envelope())
+    submit(services, envelope() + b"\r\n")  # different bytes, same DocumentId
+    assert process_one(services, "w1")
+    assert process_one(services, "w1")
+    with services.sessions() as session:
+        assert len(session.scalars(select(OutgoingDocument)).all()) == 1
+        assert queue.counts(session).get("pending") == 2
+        states = sorted(r.state for r in session.scalars(select(SubmissionRecord)))
+        assert states == ["accepted", "duplicate"]
+
+
+def test_classified_document_is_refused_and_purged(services: ProcessServices) -> None:
+    record = submit(services, envelope(subject="(TỐI MẬT) Về việc phương án bảo vệ"))
+    assert record.content_sha256 in services.blobs
+    assert process_one(services, "w1")
+    assert record.content_sha256 not in services.blobs  # Art. 4.1: nothing of it is kept
+    with services.sessions() as session:
+        refused = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "refused")).one()
+        assert refused.data()["reason_code"] == "CLASSIFIED"
+        assert refused.data()["content_sha256"] == record.content_sha256
+        assert "MẬT" not in refused.payload.upper().replace("CLASSIFIED", "")
+        assert session.scalars(select(OutgoingDocument)).all() == []
+        assert queue.counts(session) == {"done": 1}
+
+
+def test_envelope_for_another_agency_is_refused(services: ProcessServices) -> None:
+    submit(services, envelope(sender=SYT))
+    assert process_one(services, "w1")
+    with services.sessions() as session:
+        refused = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "refused")).one()
+        assert refused.data()["reason_code"] in ("SENDER_MISMATCH", "DOCUMENT_ID_MISMATCH")
+
+
+def test_agency_without_certificate_is_retried_not_refused(demo_home: Home, services: ProcessServices) -> None:
+    with services.sessions.begin() as session:
+        for record in session.scalars(select(CertificateRecord).where(CertificateRecord.organ_id == STC)):
+            record.is_active = False
+    submit(services, envelope())
+    assert process_one(services, "w1")
+    with services.sessions() as session:
+        [item] = queue.listing(session)
+        assert item.state == "pending"
+        assert "no active S/MIME certificate" in (item.last_error or "")
+        assert "refused" not in ledger_kinds(services.sessions)
