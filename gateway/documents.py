@@ -28,3 +28,39 @@ class OutgoingDocument(Base):
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     effective_accepted_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     calendar_version: Mapped[str] = mapped_column(String(32), nullable=False)
+
+
+class OutgoingRecipient(Base):
+    """The sender's view of one recipient of one document: when it was sent (Art. 11.2: the receipt came back)."""
+
+    __tablename__ = "outgoing_recipients"
+
+    document_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    organ_id: Mapped[str] = mapped_column(String(35), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)  # sent | refused | mic_mismatch
+    incoming_number: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # as the recipient's receipt states it
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)  # when the receipt came back
+    effective_sent_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    calendar_version: Mapped[str] = mapped_column(String(32), nullable=False)
+    receipt_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    reason_code: Mapped[str | None] = mapped_column(String(40))
+
+
+class IncomingDocument(Base):
+    """The recipient's register entry (số đến) for a document that reached its records office."""
+
+    __tablename__ = "incoming_documents"
+
+    document_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    organ_id: Mapped[str] = mapped_column(String(35), primary_key=True)
+    sender_organ_id: Mapped[str] = mapped_column(String(35), nullable=False)
+    incoming_number: Mapped[int] = mapped_column(Integer, nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    message_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    mailbox: Mapped[str] = mapped_column(String(254), nullable=False)
+    location: Mapped[str] = mapped_column(String(300), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    effective_received_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    calendar_version: Mapped[str] = mapped_column(String(32), nullable=False)
+    receipt_sha256: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -19,20 +19,17 @@ from certs.smime import mic
 from certs.store import CertificateRecord
 from certs.verify import Sender
 from gateway import queue
-from gateway.blobs import BlobStore
-from gateway.calendar import Calendar
 from gateway.cli import main
 from gateway.documents import OutgoingDocument
 from gateway.envelope.model import Code, Organization
 from gateway.envelope.pdf import inspect_pdf
-from gateway.envelope.registry_directory import RegistryDirectory
 from gateway.home import Home
 from gateway.intake import SubmissionIntake, SubmissionRecord
 from gateway.ledger.store import LedgerEntry, verify
 from gateway.smtp.handler import Principal, Submission
-from gateway.workers.process import ProcessServices, process_one
-from registry import db
-from tests.fixtures.envelope import build_valid, make_header
+from gateway.workers.process import process_one
+from gateway.workers.services import Services
+from tests.fixtures.envelope import ISSUED, build_valid, make_header
 
 STC, STC_MAIL = "000.00.15.H12", "vanthu@stc.camau.lienthong.test"
 SYT, SKHCN = "000.00.22.H12", "000.00.11.H12"
@@ -40,10 +37,11 @@ NOW = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)  # Tuesday 09:00 in Vietnam
 CLERK = Principal(STC_MAIL, STC_MAIL, STC, "clerk")
 
 
-def envelope(subject: str = "Về việc thử nghiệm liên thông", sender: str = STC) -> bytes:
+def envelope(subject: str = "Về việc thử nghiệm liên thông", sender: str = STC, issued: date = ISSUED) -> bytes:
     header = make_header(
         from_=Organization(sender, organ_name="Sở Tài chính tỉnh Cà Mau", email=STC_MAIL),
         code=Code("15", "STC-VP"),
+        issued=issued,
     )
     header = replace(
         header,
@@ -62,25 +60,15 @@ def cli(home: Home, *args: str) -> None:
 
 
 @pytest.fixture
-def services(demo_home: Home) -> ProcessServices:
+def services(demo_home: Home) -> Services:
     cli(demo_home, "ca", "init")
     cli(demo_home, "cert", "issue", "smime", "--agency", STC, "--mail", STC_MAIL)
     cli(demo_home, "dkim", "keygen")
-    sessions = db.open_registry(demo_home.database_url)
-    return ProcessServices(
-        sessions=sessions,
-        blobs=BlobStore(demo_home.blobs_dir),
-        calendar=Calendar.for_home(demo_home),
-        directory=RegistryDirectory(sessions),
-        domain=demo_home.settings.gateway.domain,
-        dkim_keys=context.dkim_signing_keys(demo_home),
-        chain=context.chain(demo_home),
-        inspector=inspect_pdf,  # in-process here; the isolated inspector has its own tests
-        clock=lambda: NOW,
-    )
+    # The in-process PDF inspector here; the isolated one has its own tests.
+    return replace(Services.from_home(demo_home), inspector=inspect_pdf, clock=lambda: NOW)
 
 
-def submit(services: ProcessServices, data: bytes) -> SubmissionRecord:
+def submit(services: Services, data: bytes) -> SubmissionRecord:
     intake = SubmissionIntake(services.sessions, services.blobs, services.calendar, clock=lambda: NOW)
     reply = asyncio.run(intake.accept(Submission(CLERK, "127.0.0.1", STC_MAIL, ("x@y.test",), data)))
     assert reply.startswith("250 ")
@@ -93,9 +81,7 @@ def ledger_kinds(sessions: sessionmaker[Session]) -> list[str]:
         return [e.kind for e in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))]
 
 
-def test_valid_document_is_signed_recorded_and_queued(
-    services: ProcessServices, demo_home: Home, tmp_path: Path
-) -> None:
+def test_valid_document_is_signed_recorded_and_queued(services: Services, demo_home: Home, tmp_path: Path) -> None:
     submit(services, envelope())
     assert process_one(services, "w1")
     assert not process_one(services, "w1")
@@ -127,7 +113,7 @@ def test_valid_document_is_signed_recorded_and_queued(
     assert dkim.require_pass(checks, services.domain).passed
 
 
-def test_same_document_id_is_delivered_once(services: ProcessServices) -> None:
+def test_same_document_id_is_delivered_once(services: Services) -> None:
     submit(services, envelope())
     submit(services, envelope() + b"\r\n")  # different bytes, same DocumentId
     assert process_one(services, "w1")
@@ -139,7 +125,7 @@ def test_same_document_id_is_delivered_once(services: ProcessServices) -> None:
         assert states == ["accepted", "duplicate"]
 
 
-def test_classified_document_is_refused_and_purged(services: ProcessServices) -> None:
+def test_classified_document_is_refused_and_purged(services: Services) -> None:
     record = submit(services, envelope(subject="(TỐI MẬT) Về việc phương án bảo vệ"))
     assert record.content_sha256 in services.blobs
     assert process_one(services, "w1")
@@ -153,7 +139,7 @@ def test_classified_document_is_refused_and_purged(services: ProcessServices) ->
         assert queue.counts(session) == {"done": 1}
 
 
-def test_envelope_for_another_agency_is_refused(services: ProcessServices) -> None:
+def test_envelope_for_another_agency_is_refused(services: Services) -> None:
     submit(services, envelope(sender=SYT))
     assert process_one(services, "w1")
     with services.sessions() as session:
@@ -161,7 +147,7 @@ def test_envelope_for_another_agency_is_refused(services: ProcessServices) -> No
         assert refused.data()["reason_code"] in ("SENDER_MISMATCH", "DOCUMENT_ID_MISMATCH")
 
 
-def test_agency_without_certificate_is_retried_not_refused(demo_home: Home, services: ProcessServices) -> None:
+def test_agency_without_certificate_is_retried_not_refused(demo_home: Home, services: Services) -> None:
     with services.sessions.begin() as session:
         for record in session.scalars(select(CertificateRecord).where(CertificateRecord.organ_id == STC)):
             record.is_active = False

@@ -30,6 +30,7 @@ class EventKind(StrEnum):
     DELIVERED = "delivered"
     RECEIPT_SENT = "receipt_sent"
     RECEIPT_RECEIVED = "receipt_received"
+    RECEIPT_MISMATCH = "receipt_mismatch"  # the receipt's MIC is not what we sent: a failure and an alert
     WARNING = "warning"
     NON_DELIVERY = "non_delivery"
 

@@ -13,30 +13,22 @@ non-acceptance notice in the sender's mailbox, and documents that arrive already
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from cryptography import x509
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from certs import dkim
 from certs.lifecycle import active_signer
 from gateway import queue
-from gateway.blobs import BlobStore
-from gateway.calendar import Calendar
 from gateway.documents import OutgoingDocument
-from gateway.envelope.directory import AgencyDirectory
 from gateway.envelope.errors import EnvelopeError, PdfInspectionUnavailable, Problem
 from gateway.envelope.model import DocumentHeader, Kind
 from gateway.envelope.parse import Envelope
-from gateway.envelope.pdf import inspect_pdf_isolated
-from gateway.envelope.rules.base import PdfInspector
 from gateway.envelope.validate import check, is_refusal
 from gateway.errors import LienthongError
 from gateway.intake import SubmissionRecord
 from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
+from gateway.workers.services import Services
 from gateway.workers.signing import sign_outgoing
 
 log = logging.getLogger(__name__)
@@ -45,21 +37,7 @@ PROCESS_TASK = "process"
 DELIVER_TASK = "deliver"
 
 
-@dataclass(frozen=True)
-class ProcessServices:
-    sessions: sessionmaker[Session]
-    blobs: BlobStore
-    calendar: Calendar
-    directory: AgencyDirectory
-    domain: str
-    dkim_keys: Sequence[dkim.DkimKey]
-    chain: tuple[x509.Certificate, ...]
-    convert_legacy: Collection[str] = ()
-    inspector: PdfInspector = inspect_pdf_isolated
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-
-
-def process_one(services: ProcessServices, worker: str) -> bool:
+def process_one(services: Services, worker: str) -> bool:
     """Do one ``process`` item; False when there was nothing to do."""
     now = services.clock()
     with services.sessions.begin() as session:
@@ -108,7 +86,7 @@ def _document_header(envelope: Envelope, organ_id: str | None) -> DocumentHeader
 
 
 def _accept(
-    services: ProcessServices,
+    services: Services,
     worker: str,
     item_id: int,
     submission_id: int,
@@ -119,9 +97,11 @@ def _accept(
     now: datetime,
 ) -> None:
     with services.sessions.begin() as session:
-        if session.get(OutgoingDocument, header.document_id) is not None:
-            # Same DocumentId accepted before (a retry or a second submission): deliver once.
-            _finish(session, item_id, worker, submission_id, "duplicate", now)
+        existing = session.get(OutgoingDocument, header.document_id)
+        if existing is not None:
+            # Same DocumentId accepted before (this item again after a crash, or a second submission): deliver once.
+            state = "accepted" if existing.submission_id == submission_id else "duplicate"
+            _finish(session, item_id, worker, submission_id, state, now)
             return
         try:
             signer = active_signer(session, organ_id, services.chain)
@@ -166,7 +146,7 @@ def _accept(
 
 
 def _refuse(
-    services: ProcessServices,
+    services: Services,
     worker: str,
     item_id: int,
     submission_id: int,

@@ -1,0 +1,96 @@
+"""The receipt worker: a receipt came back, so the document counts as sent (Art. 11.2).
+
+The receipt's signature must be the recipient agency's, its Received-Content-MIC must equal the MIC stored when the
+document was signed — a mismatch is recorded as ``receipt_mismatch`` and logged as an error (an alert), never
+treated as sent — and the sent time is the moment the receipt is recorded here, with its effective time (Art. 11.3).
+The signed receipt itself, readable in any mail client, goes into the sender's records-office mailbox.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from certs.verify import Sender
+from gateway import queue
+from gateway.documents import OutgoingDocument, OutgoingRecipient
+from gateway.errors import LienthongError
+from gateway.ledger.events import Event, EventKind
+from gateway.ledger.store import append
+from gateway.receipts.mdn import REFUSED, ReceiptMismatch, check_mic, read_receipt
+from gateway.workers.services import Services
+from registry.models import Agency
+
+log = logging.getLogger(__name__)
+
+RECEIPT_TASK = "receipt"
+
+
+def receipt_one(services: Services, worker: str) -> bool:
+    """Do one ``receipt`` item; False when there was nothing to do."""
+    now = services.clock()
+    with services.sessions.begin() as session:
+        item = queue.claim(session, worker, now, tasks=(RECEIPT_TASK,))
+        if item is None:
+            return False
+        item_id, digest = item.id, str(item.data()["blob"])
+    try:
+        raw = services.blobs.get(digest)
+        receipt = read_receipt(raw)
+        recipient = services.directory.by_mailbox(receipt.final_recipient)
+        if recipient is None:
+            raise LienthongError(f"receipt from unknown records office {receipt.final_recipient}")
+        services.verifier.verify_sync(raw, Sender(recipient.organ_id, frozenset(recipient.mailboxes)))
+    except LienthongError as exc:
+        log.error("receipt %s refused: %s", digest[:16], exc)
+        with services.sessions.begin() as session:
+            queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now)
+        return True
+    with services.sessions.begin() as session:
+        document = session.get(OutgoingDocument, receipt.document_id)
+        if document is None:
+            queue.fail(session, item_id, worker, f"receipt for unknown document {receipt.document_id}", now)
+            return True
+        effective = services.calendar.effective(now, document.organ_id)
+        try:
+            check_mic(receipt, document.mic)
+            state = "refused" if receipt.status_code == REFUSED else "sent"
+            kind = EventKind.RECEIPT_RECEIVED
+        except ReceiptMismatch as mismatch:
+            log.error("ALERT: %s", mismatch)
+            state, kind = "mic_mismatch", EventKind.RECEIPT_MISMATCH
+        if session.get(OutgoingRecipient, (receipt.document_id, recipient.organ_id)) is None:
+            session.add(
+                OutgoingRecipient(
+                    document_id=receipt.document_id,
+                    organ_id=recipient.organ_id,
+                    state=state,
+                    incoming_number=receipt.incoming_number,
+                    received_at=receipt.received_at,
+                    sent_at=now,
+                    effective_sent_at=effective.effective_local,
+                    calendar_version=effective.calendar_version,
+                    receipt_sha256=digest,
+                    reason_code=receipt.reason_code,
+                )
+            )
+            append(
+                session,
+                Event(
+                    kind,
+                    now,
+                    receipt.document_id,
+                    document.organ_id,
+                    counterpart=recipient.organ_id,
+                    content_sha256=digest,
+                    effective_at=effective.effective_local,
+                    calendar_version=effective.calendar_version,
+                    reason_code=receipt.reason_code,
+                    details={"mic": receipt.mic, "status": receipt.status_code, "incoming": receipt.incoming_number},
+                ),
+            )
+        sender = session.get(Agency, document.organ_id)
+        sender_mailbox = sender.primary_mailbox if sender is not None else None
+        if sender_mailbox:
+            services.mailboxes.deliver(sender_mailbox, raw, f"receipt-{digest[:40]}")
+        queue.complete(session, item_id, worker, now)
+    return True

@@ -1,0 +1,59 @@
+"""Everything the workers need, assembled once from a home (or by tests from their own parts)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from cryptography import x509
+from sqlalchemy.orm import Session, sessionmaker
+
+from certs import context, dkim
+from certs.verify import Verifier
+from gateway.blobs import BlobStore
+from gateway.calendar import Calendar
+from gateway.envelope.pdf import inspect_pdf_isolated
+from gateway.envelope.registry_directory import RegistryDirectory
+from gateway.envelope.rules.base import PdfInspector
+from gateway.home import Home
+from mailbox_adapter.maildir import MaildirDelivery
+from registry import db
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Services:
+    sessions: sessionmaker[Session]
+    blobs: BlobStore
+    calendar: Calendar
+    directory: RegistryDirectory  # by OrganId (validation) and by mailbox (receipts)
+    gateway_name: str
+    domain: str
+    dkim_keys: Sequence[dkim.DkimKey]
+    chain: tuple[x509.Certificate, ...]
+    verifier: Verifier
+    mailboxes: MaildirDelivery
+    convert_legacy: Collection[str] = ()
+    inspector: PdfInspector = inspect_pdf_isolated
+    clock: Callable[[], datetime] = field(default=_now)
+
+    @classmethod
+    def from_home(cls, home: Home) -> Services:
+        sessions = db.open_registry(home.database_url, echo=home.settings.database.echo)
+        return cls(
+            sessions=sessions,
+            blobs=BlobStore(home.blobs_dir),
+            calendar=Calendar.for_home(home),
+            directory=RegistryDirectory(sessions),
+            gateway_name=home.settings.gateway.name,
+            domain=home.settings.gateway.domain,
+            dkim_keys=context.dkim_signing_keys(home),
+            chain=context.chain(home),
+            verifier=context.verifier(home),
+            mailboxes=MaildirDelivery(home.mailboxes_dir),
+            convert_legacy=home.settings.envelope.convert_legacy,
+        )
