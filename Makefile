@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: setup
-	@test -f $(HOME_DIR)/lienthong.toml || $(BIN)/lienthong --home $(HOME_DIR) init --demo
+	@test -f $(HOME_DIR)/lienthong.toml || $(BIN)/lienthong --home $(HOME_DIR) init --demo --with-pki
 	$(BIN)/lienthong --home $(HOME_DIR) status
+	@echo "Submission: STARTTLS on 127.0.0.1:10587, implicit TLS on 127.0.0.1:10465; demo logins in $(HOME_DIR)/credentials.txt"
+	$(BIN)/lienthong --home $(HOME_DIR) serve
 
 lint: setup
 	$(BIN)/ruff check .

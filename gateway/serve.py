@@ -1,8 +1,9 @@
 """Wires the running gateway together: registry, calendar, blob store, intake and the SMTP listeners.
 
-What runs today: submission (STARTTLS and implicit TLS) with AUTH against the registry, and the intake that makes a
-250 durable. The processing and delivery workers, the relay listener for peer gateways and receipts join here as
-issue 5 lands them. SIGTERM or SIGINT stops accepting, lets sessions in DATA finish (bounded), and exits 0.
+What runs today: submission (STARTTLS and implicit TLS) with AUTH against the registry, the intake that makes a 250
+durable, and the workers (processing, delivery to records offices hosted here, receipts). The relay listener and
+client for peer gateways join here as issue 5 lands them. SIGTERM or SIGINT stops accepting, lets sessions in DATA
+finish (bounded), lets each worker finish its item, and exits 0.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from certs.ca import TrustFiles
 from certs.store import CertificateRecord, CertKind, CertStatus
-from gateway.blobs import BlobStore
-from gateway.calendar import Calendar
 from gateway.errors import ConfigError
 from gateway.home import Home
 from gateway.intake import SubmissionIntake
 from gateway.smtp.handler import Principal, SubmissionHandler, SubmissionLimits
 from gateway.smtp.protocol import CredentialCheck
 from gateway.smtp.server import ListenerOptions, start_submission
-from registry import accounts, db
+from gateway.workers.runner import run_workers
+from gateway.workers.services import Services
+from registry import accounts
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +96,11 @@ def credential_check(sessions: sessionmaker[Session]) -> CredentialCheck:
     return check
 
 
-async def start(home: Home) -> Running:
+async def start(home: Home, services: Services) -> Running:
     """Open the listeners the configuration asks for; the caller closes the returned servers."""
     settings = home.settings
-    sessions = db.open_registry(home.database_url, echo=settings.database.echo)
-    calendar = Calendar.for_home(home)
-    intake = SubmissionIntake(sessions, BlobStore(home.blobs_dir), calendar)
+    sessions = services.sessions
+    intake = SubmissionIntake(sessions, services.blobs, services.calendar)
     smtp = settings.smtp
     handler = SubmissionHandler(intake, SubmissionLimits(smtp.max_message_bytes, smtp.max_recipients))
     context = tls_context(home, sessions)
@@ -123,7 +123,8 @@ async def start(home: Home) -> Running:
 
 async def serve(home: Home, ready: asyncio.Event | None = None) -> None:
     """Run until SIGTERM or SIGINT."""
-    running = await start(home)
+    services = Services.from_home(home)
+    running = await start(home, services)
     for host, port in running.addresses:
         log.info("listening on %s:%s", host, port)
         print(f"lienthong: submission listening on {host}:{port}", flush=True)
@@ -131,6 +132,7 @@ async def serve(home: Home, ready: asyncio.Event | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    workers = asyncio.create_task(run_workers(services, stop))
     if ready is not None:
         ready.set()
     await stop.wait()
@@ -138,6 +140,7 @@ async def serve(home: Home, ready: asyncio.Event | None = None) -> None:
     for server in running.servers:
         server.close()
     await asyncio.gather(*(s.wait_closed() for s in running.servers))
+    await workers  # each worker loop finishes the item it holds, then stops
     pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     if pending:
         # Sessions still open get a bounded grace period to finish a DATA transaction, then are cancelled.

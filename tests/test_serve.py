@@ -32,11 +32,12 @@ def credentials(home: Home, role: str) -> tuple[str, str]:
     raise AssertionError(f"no {role} in {home.credentials_path}")
 
 
-def configure(home: Home, starttls: int, implicit: int) -> None:
+def configure(home: Home, starttls: int, implicit: int, tls_host: str | None = "localhost") -> None:
     text = home.config_path.read_text(encoding="utf-8")
     text = re.sub(r"(?m)^submission_port = \d+$", f"submission_port = {starttls}", text)
     text = re.sub(r"(?m)^submission_tls_port = \d+$", f"submission_tls_port = {implicit}", text)
-    text = re.sub(r'(?m)^tls_host = ""$', 'tls_host = "localhost"', text)
+    if tls_host is not None:
+        text = re.sub(r'(?m)^tls_host = ""$', f'tls_host = "{tls_host}"', text)
     home.config_path.write_text(text, encoding="utf-8")
 
 

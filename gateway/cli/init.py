@@ -17,6 +17,7 @@ from rich.tree import Tree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from certs.demo import provision
 from gateway.cli.output import emit_json, json_option
 from gateway.config import CONFIG_FILE, Settings, settings_from_mapping
 from gateway.errors import ConfigError, InputError
@@ -114,9 +115,18 @@ def _write_credentials(path: Path, credentials: list[demo.Credential]) -> None:
 @click.option("--demo", "demo_wanted", is_flag=True, help="Load the demo province (Cà Mau) and demo accounts.")
 @click.option("--force", is_flag=True, help="Overwrite an existing home's configuration and ERASE its registry.")
 @click.option("--database-url", help="Database URL to write into lienthong.toml (default: SQLite in the home).")
+@click.option(
+    "--with-pki",
+    is_flag=True,
+    help="With --demo: also create the provincial CA, agency and TLS certificates and DKIM keys (unencrypted keys).",
+)
 @click.pass_obj
-def init_command(home: Home, demo_wanted: bool, force: bool, database_url: str | None) -> None:
+def init_command(home: Home, demo_wanted: bool, force: bool, database_url: str | None, with_pki: bool) -> None:
     """Create the home directory: configuration, database schema, folders (and the demo with --demo)."""
+    if with_pki and not demo_wanted:
+        raise InputError(
+            "--with-pki goes with --demo; for a real province run 'lienthong ca init' and issue certificates"
+        )
     root = home.root
     text, settings = _config_text(demo_wanted, database_url)
     fresh = Home(root, settings)
@@ -152,6 +162,9 @@ def init_command(home: Home, demo_wanted: bool, force: bool, database_url: str |
     click.echo(f"credentials (shown once; also in {fresh.credentials_path}, mode 0600):")
     for c in credentials:
         click.echo(f"  {c.role:<8} {c.login:<40} {c.agency or '-':<14} {c.password}")
+    if with_pki:
+        for line in provision(fresh, db.open_registry(url)):
+            click.echo(line)
 
 
 def _tree(rows: list[dict[str, Any]]) -> Tree:

@@ -20,6 +20,8 @@ from gateway.reasons import reason
 from gateway.smtp.guard import LineEndingGuard
 
 log = logging.getLogger(__name__)
+# aiosmtpd itself sets the deprecated Session.login_data on every AUTH and then warns about it; the noise says nothing.
+logging.getLogger("mail.log").addFilter(lambda record: "login_data is deprecated" not in record.getMessage())
 
 #: Checks a login and password, returning the principal (whatever the caller's registry uses) or None.
 CredentialCheck = Callable[[str, str], Any | None]

@@ -1,0 +1,44 @@
+"""Run the workers inside the gateway process: one loop per task kind, each step in a thread.
+
+The steps are synchronous (database, files, signatures, the PDF worker process), so each runs in a thread and the
+event loop stays free for SMTP sessions. A loop that finds nothing to do waits a little; on shutdown each loop
+finishes the item it holds and stops. Several gateway processes on one database can run these loops side by side:
+claims are exclusive and leases expire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Callable
+
+from gateway.workers.deliver import deliver_one
+from gateway.workers.process import process_one
+from gateway.workers.receipt import receipt_one
+from gateway.workers.services import Services
+
+log = logging.getLogger(__name__)
+
+Step = Callable[[Services, str], bool]
+STEPS: tuple[tuple[str, Step], ...] = (("process", process_one), ("deliver", deliver_one), ("receipt", receipt_one))
+
+
+async def run_workers(services: Services, stop: asyncio.Event, idle_seconds: float = 0.5) -> None:
+    identity = f"{socket.gethostname()}:{os.getpid()}"
+
+    async def loop(kind: str, step: Step) -> None:
+        name = f"{identity}:{kind}"
+        while not stop.is_set():
+            try:
+                worked = await asyncio.to_thread(step, services, name)
+            except Exception:  # a bug in one item must not stop the gateway; the item's lease expires and it returns
+                log.exception("%s worker failed", kind)
+                worked = False
+            if not worked:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle_seconds)
+
+    await asyncio.gather(*(loop(kind, step) for kind, step in STEPS))

@@ -1,0 +1,109 @@
+"""The running gateway end to end: a clerk submits over SMTP, the workers sign, deliver and return receipts.
+
+`lienthong init --demo --with-pki` then `lienthong serve` as a real process, a real TLS session from smtplib,
+and the results read back from the Maildirs and the database, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import signal
+import smtplib
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from gateway.cli import main
+from gateway.documents import IncomingDocument, OutgoingRecipient
+from gateway.envelope.model import VIETNAM
+from gateway.home import Home
+from gateway.ledger.store import verify
+from gateway.receipts.mdn import read_receipt
+from mailbox_adapter.maildir import MaildirDelivery
+from registry import db
+from tests.fixtures.smtp import free_port
+from tests.test_serve import configure, credentials
+from tests.test_worker_process import SKHCN, STC_MAIL, SYT, envelope
+
+
+@pytest.fixture
+def pki_home(tmp_path: Path, db_url: str) -> Home:
+    root = tmp_path / "home"
+    args = ["--home", str(root), "init", "--demo", "--with-pki"]
+    if not db_url.startswith("sqlite"):
+        args += ["--database-url", db_url]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output + result.stderr
+    return Home(root)
+
+
+@pytest.fixture
+def gateway(pki_home: Home) -> Iterator[tuple[Home, int, subprocess.Popen[str]]]:
+    port = free_port()
+    configure(pki_home, port, 0, tls_host=None)  # the demo's TLS certificate is for the gateway's domain
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "--home", str(pki_home.root), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert "listening on 127.0.0.1:" in line, line + (process.stderr.read() if process.stderr else "")
+        yield pki_home, port, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(30)
+
+
+def maildir_messages(home: Home, address: str) -> list[bytes]:
+    folder = MaildirDelivery(home.mailboxes_dir).maildir(address)
+    if not folder.exists():
+        return []
+    box = mailbox.Maildir(folder, create=False)
+    return [box.get_bytes(key) for key in box.keys()]  # noqa: SIM118
+
+
+def test_clerk_submission_is_delivered_and_receipted(gateway: tuple[Home, int, subprocess.Popen[str]]) -> None:
+    home, port, process = gateway
+    login, password = credentials(home, "clerk")
+    assert login == STC_MAIL
+    today = datetime.now(VIETNAM).date()
+    context = ssl.create_default_context(cafile=str(home.keys_dir / "ca" / "root.pem"))
+    context.check_hostname = False  # the chain is verified; the demo's domain does not resolve on this machine
+    data = envelope(issued=today)
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.starttls(context=context)
+        client.login(login, password)
+        recipients = ["vanthu@syt.camau.lienthong.test", "vanthu@skhcn.camau.lienthong.test"]
+        assert client.sendmail(login, recipients, data) == {}
+
+    deadline = time.monotonic() + 90
+    while len(maildir_messages(home, STC_MAIL)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    receipts = [read_receipt(raw) for raw in maildir_messages(home, STC_MAIL)]
+    assert len(receipts) == 2, process.stderr.read() if process.poll() is not None and process.stderr else ""
+    assert {r.status_code for r in receipts} == {"01"}
+    assert len(maildir_messages(home, "vanthu@syt.camau.lienthong.test")) == 1
+    assert len(maildir_messages(home, "vanthu@skhcn.camau.lienthong.test")) == 1
+
+    sessions = db.session_factory(db.make_engine(home.database_url))
+    with sessions() as session:
+        numbers = {row.organ_id: row.incoming_number for row in session.scalars(select(IncomingDocument))}
+        states = {row.organ_id: row.state for row in session.scalars(select(OutgoingRecipient))}
+        assert verify(session).intact
+    assert numbers == {SYT: 1, SKHCN: 1}
+    assert states == {SYT: "sent", SKHCN: "sent"}
+
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(60) == 0
