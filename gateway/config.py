@@ -195,6 +195,7 @@ class SmtpSettings(_Section):
     listen: str = "127.0.0.1"
     submission_port: int = Field(default=10587, ge=0, le=65535)  # STARTTLS; 0 disables
     submission_tls_port: int = Field(default=10465, ge=0, le=65535)  # implicit TLS; 0 disables
+    relay_port: int = Field(default=10025, ge=0, le=65535)  # peer gateways: STARTTLS + client certificate; 0 disables
     hostname: str = ""  # announced in greetings; empty means [gateway] domain
     tls_host: str = ""  # serve the active TLS certificate issued for this host (`cert issue tls`); empty: hostname
     tls_cert: str = ""  # or explicit PEM files (certificate chain and unencrypted key), relative to the home

@@ -161,6 +161,12 @@ def fail(
     return State(item.state)
 
 
+def give_up(session: Session, item_id: int, worker: str, error: str, now: datetime) -> None:
+    """Record a permanent failure (the peer said 5xx): no more attempts until an operator retries."""
+    item = _claimed(session, item_id, worker)
+    item.state, item.last_error, item.lease_until, item.updated_at = State.FAILED.value, error[:2000], None, now
+
+
 def retry(session: Session, item_id: int, now: datetime) -> None:
     """Operator: make a failed, dropped or waiting item due now."""
     item = session.get(QueueItem, item_id)

@@ -11,22 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import ssl
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from certs.ca import TrustFiles
-from certs.store import CertificateRecord, CertKind, CertStatus
-from gateway.errors import ConfigError
 from gateway.home import Home
 from gateway.intake import SubmissionIntake
 from gateway.smtp.handler import Principal, SubmissionHandler, SubmissionLimits
 from gateway.smtp.protocol import CredentialCheck
-from gateway.smtp.server import ListenerOptions, start_submission
+from gateway.smtp.relay import RelayHandler
+from gateway.smtp.server import ListenerOptions, start_relay, start_submission
+from gateway.smtp.tls import gateway_certificate, server_context
 from gateway.workers.runner import run_workers
 from gateway.workers.services import Services
 from registry import accounts
@@ -37,52 +32,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class Running:
     servers: tuple[asyncio.Server, ...]
-    addresses: tuple[tuple[str, int], ...]
-
-
-def tls_context(home: Home, sessions: sessionmaker[Session]) -> ssl.SSLContext:
-    """The server TLS context: explicit PEM files, or the active TLS certificate issued for the host."""
-    smtp = home.settings.smtp
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    if smtp.tls_cert:
-        cert, key = home.path(smtp.tls_cert), home.path(smtp.tls_key)
-    else:
-        host = smtp.tls_host or smtp.hostname or home.settings.gateway.domain
-        with sessions() as session:
-            # The newest valid certificate for the host: renewing one and restarting switches over.
-            record = session.scalar(
-                select(CertificateRecord)
-                .where(
-                    CertificateRecord.kind == CertKind.TLS.value,
-                    CertificateRecord.host == host,
-                    CertificateRecord.status == CertStatus.VALID.value,
-                    CertificateRecord.not_after > datetime.now(UTC),
-                )
-                .order_by(CertificateRecord.not_before.desc())
-                .limit(1)
-            )
-        if record is None or not record.cert_path or not record.key_path:
-            raise ConfigError(
-                f"no valid TLS certificate for host {host!r}: run 'lienthong ca init' and "
-                f"'lienthong cert issue tls --host {host}', or set [smtp] tls_cert and tls_key"
-            )
-        cert, key = _served_chain(home, Path(record.cert_path)), Path(record.key_path)
-    try:
-        context.load_cert_chain(cert, key)
-    except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(f"cannot load the TLS certificate {cert} with key {key}: {exc}") from None
-    return context
-
-
-def _served_chain(home: Home, cert: Path) -> Path:
-    """Certificate followed by our issuing CA, so that clients trusting only the root can build the path."""
-    issuing = TrustFiles(home.keys_dir).issuing_cert
-    if not issuing.exists():
-        return cert
-    chain = home.keys_dir / "tls-served-chain.pem"
-    chain.write_bytes(cert.read_bytes() + issuing.read_bytes())
-    return chain
+    addresses: tuple[tuple[str, str, int], ...]  # (what, host, port)
 
 
 def credential_check(sessions: sessionmaker[Session]) -> CredentialCheck:
@@ -103,9 +53,11 @@ async def start(home: Home, services: Services) -> Running:
     intake = SubmissionIntake(sessions, services.blobs, services.calendar)
     smtp = settings.smtp
     handler = SubmissionHandler(intake, SubmissionLimits(smtp.max_message_bytes, smtp.max_recipients))
-    context = tls_context(home, sessions)
+    certificate = gateway_certificate(home, sessions)
+    context = server_context(home, certificate)
     check = credential_check(sessions)
     servers: list[asyncio.Server] = []
+    kinds: list[str] = []
     hostname = smtp.hostname or settings.gateway.domain
     for port, implicit in ((smtp.submission_port, False), (smtp.submission_tls_port, True)):
         if port == 0:
@@ -113,11 +65,26 @@ async def start(home: Home, services: Services) -> Running:
         options = ListenerOptions(smtp.listen, port, implicit, hostname, smtp.max_connections, smtp.timeout_seconds)
         try:
             servers.append(await start_submission(handler, context, check, options))
+            kinds.append("submission (implicit TLS)" if implicit else "submission (STARTTLS)")
         except Exception:
             for server in servers:
                 server.close()
             raise
-    addresses = tuple(s.sockets[0].getsockname()[:2] for s in servers)
+    if smtp.relay_port:
+        relay = RelayHandler(
+            sessions, services.blobs, settings.gateway.name, smtp.max_recipients, smtp.max_message_bytes
+        )
+        options = ListenerOptions(
+            smtp.listen, smtp.relay_port, False, hostname, smtp.max_connections, smtp.timeout_seconds
+        )
+        try:
+            servers.append(await start_relay(relay, server_context(home, certificate, require_client=True), options))
+            kinds.append("relay")
+        except Exception:
+            for server in servers:
+                server.close()
+            raise
+    addresses = tuple((kind, *s.sockets[0].getsockname()[:2]) for kind, s in zip(kinds, servers, strict=True))
     return Running(tuple(servers), addresses)
 
 
@@ -125,9 +92,9 @@ async def serve(home: Home, ready: asyncio.Event | None = None) -> None:
     """Run until SIGTERM or SIGINT."""
     services = Services.from_home(home)
     running = await start(home, services)
-    for host, port in running.addresses:
-        log.info("listening on %s:%s", host, port)
-        print(f"lienthong: submission listening on {host}:{port}", flush=True)
+    for kind, host, port in running.addresses:
+        log.info("%s listening on %s:%s", kind, host, port)
+        print(f"lienthong: {kind} listening on {host}:{port}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

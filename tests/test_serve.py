@@ -8,6 +8,7 @@ import smtplib
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 
@@ -19,7 +20,7 @@ from gateway import queue
 from gateway.cli import main
 from gateway.home import Home
 from gateway.intake import SubmissionRecord
-from gateway.ledger.store import verify
+from gateway.ledger.store import LedgerEntry, verify
 from registry import db
 from tests.fixtures.smtp import free_port
 
@@ -32,10 +33,11 @@ def credentials(home: Home, role: str) -> tuple[str, str]:
     raise AssertionError(f"no {role} in {home.credentials_path}")
 
 
-def configure(home: Home, starttls: int, implicit: int, tls_host: str | None = "localhost") -> None:
+def configure(home: Home, starttls: int, implicit: int, tls_host: str | None = "localhost", relay: int = 0) -> None:
     text = home.config_path.read_text(encoding="utf-8")
     text = re.sub(r"(?m)^submission_port = \d+$", f"submission_port = {starttls}", text)
     text = re.sub(r"(?m)^submission_tls_port = \d+$", f"submission_tls_port = {implicit}", text)
+    text = re.sub(r"(?m)^relay_port = \d+$", f"relay_port = {relay}", text)
     if tls_host is not None:
         text = re.sub(r'(?m)^tls_host = ""$', f'tls_host = "{tls_host}"', text)
     home.config_path.write_text(text, encoding="utf-8")
@@ -52,6 +54,7 @@ def served(demo_home: Home) -> Iterator[tuple[Home, int, int, subprocess.Popen[s
     configure(demo_home, *ports)
     cli(demo_home, "ca", "init")
     cli(demo_home, "cert", "issue", "tls", "--host", "localhost")
+    cli(demo_home, "dkim", "keygen")
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "--home", str(demo_home.root), "serve"],
         stdout=subprocess.PIPE,
@@ -102,8 +105,18 @@ def test_submit_through_a_running_gateway(served: tuple[Home, int, int, subproce
         [record] = session.scalars(select(SubmissionRecord)).all()
         assert record.login == login
         assert record.organ_id == "000.00.15.H12"
-        assert queue.counts(session) == {"pending": 1}
-        assert verify(session).entries == 1
+    # The running workers pick it up and refuse it: a plain mail is not a document envelope.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with sessions() as session:
+            if queue.counts(session) == {"done": 1}:
+                break
+        time.sleep(0.3)
+    with sessions() as session:
+        assert queue.counts(session) == {"done": 1}
+        kinds = [e.kind for e in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))]
+        assert kinds == ["submitted", "refused"]
+        assert verify(session).intact
     assert (home.blobs_dir / record.content_sha256[:2] / record.content_sha256[2:4] / record.content_sha256).exists()
 
     process.send_signal(signal.SIGTERM)
@@ -114,6 +127,7 @@ def test_submit_through_a_running_gateway(served: tuple[Home, int, int, subproce
 
 def test_serve_without_a_tls_certificate_says_what_to_do(demo_home: Home) -> None:
     configure(demo_home, free_port(), 0)
+    cli(demo_home, "dkim", "keygen")
     result = subprocess.run(
         [sys.executable, "-m", "gateway.cli", "--home", str(demo_home.root), "serve"],
         capture_output=True,
@@ -138,6 +152,7 @@ def test_port_in_use_is_a_clear_error(demo_home: Home) -> None:
         configure(demo_home, port, 0)
         cli(demo_home, "ca", "init")
         cli(demo_home, "cert", "issue", "tls", "--host", "localhost")
+        cli(demo_home, "dkim", "keygen")
         result = subprocess.run(
             [sys.executable, "-m", "gateway.cli", "--home", str(demo_home.root), "serve"],
             capture_output=True,

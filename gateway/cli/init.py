@@ -63,6 +63,8 @@ overrides_file = "calendar-overrides.toml"
 listen = "127.0.0.1"
 submission_port = 10587
 submission_tls_port = 10465
+# Peer gateways relay here: STARTTLS with a client certificate from a trusted CA, DKIM required.
+relay_port = 10025
 # TLS: the active certificate from `lienthong cert issue tls --host NAME` (empty: the gateway domain), or PEM files.
 tls_host = ""
 """

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from gateway.errors import LienthongError
 from gateway.smtp.handler import SubmissionHandler
 from gateway.smtp.protocol import ConnectionCounter, CredentialCheck, HardenedSMTP
+from gateway.smtp.relay import RelayHandler
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,5 +64,29 @@ async def start_submission(
         return await loop.create_server(
             factory, options.host, options.port, ssl=tls if options.implicit_tls else None, reuse_address=True
         )
+    except OSError as exc:
+        raise LienthongError(f"cannot listen on {options.host}:{options.port}: {exc.strerror}") from None
+
+
+async def start_relay(handler: RelayHandler, tls: ssl.SSLContext, options: ListenerOptions) -> asyncio.Server:
+    """The listener for peer gateways: STARTTLS before anything, a client certificate, no AUTH."""
+    loop = asyncio.get_running_loop()
+    counter = ConnectionCounter(options.max_connections)
+
+    def factory() -> HardenedSMTP:
+        return HardenedSMTP(
+            handler,
+            counter=counter,
+            hostname=options.hostname,
+            data_size_limit=handler.max_message_bytes,
+            tls_context=tls,
+            require_starttls=True,
+            auth_required=False,
+            timeout=options.timeout_seconds,
+            loop=loop,
+        )
+
+    try:
+        return await loop.create_server(factory, options.host, options.port, reuse_address=True)
     except OSError as exc:
         raise LienthongError(f"cannot listen on {options.host}:{options.port}: {exc.strerror}") from None

@@ -1,0 +1,140 @@
+"""The relay listener: documents and receipts from peer gateways.
+
+Only a registered peer may hand mail in: TLS with a client certificate that chains to one of our trust anchors and
+names a peer gateway of the registry (its domain or SMTP host); only for records offices this gateway hosts; and
+only with a DKIM signature that passes for that peer's domain, its key taken from the registry. What passes is
+stored and queued — an ``arrive`` item per recipient for a document, a ``receipt`` item for a receipt — and the
+workers verify the agency's S/MIME signature and the envelope as for a local delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.parser import BytesHeaderParser
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from certs import dkim
+from gateway import queue
+from gateway.addresses import Address
+from gateway.blobs import BlobStore
+from gateway.errors import InputError, LienthongError
+from gateway.reasons import reason
+from gateway.smtp.tls import peer_names
+from registry import agencies
+from registry.models import PeerGateway
+
+log = logging.getLogger(__name__)
+
+ARRIVE_TASK = "arrive"
+RECEIPT_TASK = "receipt"
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    name: str
+    domain: str
+
+
+class RelayHandler:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        blobs: BlobStore,
+        gateway_name: str,
+        max_recipients: int = 100,
+        max_message_bytes: int = 30 * 1024 * 1024,
+    ) -> None:
+        self.sessions = sessions
+        self.blobs = blobs
+        self.gateway_name = gateway_name
+        self.max_recipients = max_recipients
+        self.max_message_bytes = max_message_bytes
+        self.lookup = dkim.RegistryLookup(sessions)
+
+    def _peer(self, names: set[str]) -> Peer | None:
+        if not names:
+            return None
+        with self.sessions() as session:
+            row = session.scalars(
+                select(PeerGateway).where(or_(PeerGateway.domain.in_(names), PeerGateway.smtp_host.in_(names)))
+            ).first()
+            return Peer(row.name, row.domain) if row is not None else None
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+        ssl_object = (session.ssl or {}).get("ssl_object")
+        names = peer_names(ssl_object)
+        peer = await asyncio.to_thread(self._peer, names)
+        if peer is None:
+            shown = ", ".join(sorted(names)) or "no certificate"
+            return reason("RELAY_DENIED").smtp_reply(f"{shown}: not a registered peer gateway")
+        try:
+            sender = str(Address.parse(address))
+        except InputError as exc:
+            return f"553 5.1.7 {exc.message}"
+        envelope.mail_from = sender
+        envelope.mail_options.extend(options)
+        envelope.peer = peer
+        envelope.recipients = []
+        return "250 2.1.0 Sender OK"
+
+    def _hosted(self, mailbox: str) -> str | None:
+        with self.sessions() as session:
+            agency = agencies.by_mailbox(session, mailbox)
+            if agency is None or agency.gateway != self.gateway_name or not agency.active:
+                return None
+            return agency.organ_id
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+        if getattr(envelope, "peer", None) is None:
+            return "503 5.5.1 MAIL first"
+        try:
+            recipient = str(Address.parse(address))
+        except InputError as exc:
+            return f"553 5.1.3 {exc.message}"
+        if len(envelope.rcpt_tos) >= self.max_recipients:
+            return f"452 4.5.3 Too many recipients (at most {self.max_recipients} per message)"
+        organ_id = await asyncio.to_thread(self._hosted, recipient)
+        if organ_id is None:
+            return reason("RECIPIENT_UNKNOWN").smtp_reply(f"{recipient} is not a records office hosted here")
+        envelope.rcpt_tos.append(recipient)
+        envelope.recipients.append(organ_id)
+        return "250 2.1.5 Recipient OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        raw: bytes = envelope.original_content or b""
+        peer: Peer = envelope.peer
+        try:
+            checks = await asyncio.to_thread(dkim.verify, raw, self.lookup)
+            dkim.require_pass(checks, peer.domain)
+        except LienthongError as exc:
+            return reason("DKIM_FAIL").smtp_reply(str(exc)[:200])
+        end = raw.find(b"\r\n\r\n")
+        top = BytesHeaderParser(policy=policy.compat32).parsebytes(raw[: end + 4] if end >= 0 else raw)
+        kind = str(top.get("Lienthong-Kind", "")).strip().lower()
+        if kind not in ("document", "receipt"):
+            return reason("ENVELOPE_STRUCTURE").smtp_reply(f"Lienthong-Kind {kind or 'missing'}: not relayed")
+        try:
+            stored = await asyncio.to_thread(self._persist, raw, kind, list(envelope.recipients), peer)
+        except (OSError, LienthongError) as exc:
+            log.error("relay intake failed: %s", exc)
+            return reason("TEMP_STORAGE").smtp_reply()
+        return f"250 2.0.0 Accepted from {peer.name} ({stored[:16]})"
+
+    def _persist(self, raw: bytes, kind: str, recipients: list[str], peer: Peer) -> str:
+        digest = self.blobs.put(raw)
+        now = datetime.now(UTC)
+        with self.sessions.begin() as session:
+            if kind == "document":
+                for organ_id in recipients:
+                    payload = {"blob": digest, "recipient": organ_id, "peer": peer.name}
+                    queue.enqueue(session, ARRIVE_TASK, f"{ARRIVE_TASK}:{digest}:{organ_id}", payload, now)
+            else:
+                queue.enqueue(session, RECEIPT_TASK, f"{RECEIPT_TASK}:{digest}", {"blob": digest}, now)
+        return digest
