@@ -7,7 +7,8 @@ is built, signed with the recipient agency's certificate, and queued for the sen
 cannot accept gets a signed status 02 receipt with the reason code instead. Every step is idempotent on
 (DocumentId, recipient): a crash anywhere leads to a retry that delivers nothing twice.
 
-Recipients hosted by another gateway need the relay, which is not built yet: their items wait with that error.
+A recipient hosted by a peer gateway gets a ``relay`` item instead; a document a peer relayed to us arrives through
+an ``arrive`` item and its receipt is relayed back to the sender's gateway.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from certs import dkim
 from certs.lifecycle import active_signer
 from certs.multipart import split_signed
 from certs.smime import mic
 from certs.verify import Sender, VerificationResult
 from gateway import queue
-from gateway.documents import IncomingDocument
+from gateway.documents import IncomingDocument, OutgoingDocument
 from gateway.envelope.errors import EnvelopeError
 from gateway.envelope.model import DocumentHeader, Organization
 from gateway.envelope.parse import Envelope, parse
@@ -39,7 +41,9 @@ from registry.sequences import allocate
 log = logging.getLogger(__name__)
 
 DELIVER_TASK = "deliver"
+ARRIVE_TASK = "arrive"
 RECEIPT_TASK = "receipt"
+RELAY_TASK = "relay"
 
 
 class _Refusal(Exception):
@@ -49,7 +53,7 @@ class _Refusal(Exception):
 
 
 def deliver_one(services: Services, worker: str) -> bool:
-    """Do one ``deliver`` item; False when there was nothing to do."""
+    """Do one ``deliver`` item (a document accepted here); False when there was nothing to do."""
     now = services.clock()
     with services.sessions.begin() as session:
         item = queue.claim(session, worker, now, tasks=(DELIVER_TASK,))
@@ -57,21 +61,71 @@ def deliver_one(services: Services, worker: str) -> bool:
             return False
         item_id, payload = item.id, item.data()
         agency = session.get(Agency, payload["recipient"])
-        hosted = agency is not None and agency.gateway == services.gateway_name
         mailbox = agency.primary_mailbox if agency is not None else None
-        if not hosted or mailbox is None:
-            where = agency.gateway if agency is not None else "unknown"
-            queue.fail(session, item_id, worker, f"recipient hosted by gateway {where!r}: relay is not built yet", now)
+        if agency is None or mailbox is None:
+            queue.fail(session, item_id, worker, f"recipient {payload['recipient']} has no records-office mailbox", now)
             return True
+        if agency.gateway != services.gateway_name:
+            # Hosted by a peer gateway: hand the signed message to the relay, from the sender's records office.
+            sender = session.get(Agency, _sender_of(session, payload["document_id"]))
+            relay = {
+                "blob": payload["blob"],
+                "peer": agency.gateway,
+                "mail_from": sender.primary_mailbox if sender is not None else "",
+                "rcpt_tos": [mailbox],
+                "document_id": payload["document_id"],
+                "recipient": agency.organ_id,
+                "kind": "document",
+            }
+            queue.enqueue(session, RELAY_TASK, f"{RELAY_TASK}:{payload['document_id']}:{agency.organ_id}", relay, now)
+            queue.complete(session, item_id, worker, now)
+            return True
+    return _arrive_and_route(services, worker, item_id, payload["blob"], payload["recipient"], mailbox, now)
+
+
+def arrive_one(services: Services, worker: str) -> bool:
+    """Do one ``arrive`` item (a document a peer gateway relayed to an agency hosted here)."""
+    now = services.clock()
+    with services.sessions.begin() as session:
+        item = queue.claim(session, worker, now, tasks=(ARRIVE_TASK,))
+        if item is None:
+            return False
+        item_id, payload = item.id, item.data()
+        agency = session.get(Agency, payload["recipient"])
+        mailbox = agency.primary_mailbox if agency is not None else None
+        if mailbox is None:
+            queue.fail(session, item_id, worker, f"recipient {payload['recipient']} has no records-office mailbox", now)
+            return True
+    return _arrive_and_route(services, worker, item_id, payload["blob"], payload["recipient"], mailbox, now)
+
+
+def _sender_of(session: Session, document_id: str) -> str:
+    document = session.get(OutgoingDocument, document_id)
+    return document.organ_id if document is not None else ""
+
+
+def _arrive_and_route(
+    services: Services, worker: str, item_id: int, blob: str, recipient: str, mailbox: str, now: datetime
+) -> bool:
     try:
-        receipt = _arrive(services, services.blobs.get(payload["blob"]), payload["recipient"], mailbox, now)
+        receipt, sender = _arrive(services, services.blobs.get(blob), recipient, mailbox, now)
     except LienthongError as exc:  # ours (no certificate for the recipient, storage): retry later
         with services.sessions.begin() as session:
             queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now)
         return True
     with services.sessions.begin() as session:
-        key = f"{RECEIPT_TASK}:{payload['document_id']}:{payload['recipient']}"
-        queue.enqueue(session, RECEIPT_TASK, key, {"blob": receipt}, now)
+        home_of_sender = session.get(Agency, sender.organ_id)
+        if home_of_sender is None or home_of_sender.gateway == services.gateway_name:
+            queue.enqueue(session, RECEIPT_TASK, f"{RECEIPT_TASK}:{receipt}", {"blob": receipt}, now)
+        else:
+            relay = {
+                "blob": receipt,
+                "peer": home_of_sender.gateway,
+                "mail_from": mailbox,
+                "rcpt_tos": [home_of_sender.primary_mailbox or sender.email],
+                "kind": "receipt",
+            }
+            queue.enqueue(session, RELAY_TASK, f"{RELAY_TASK}:{receipt}", relay, now)
         queue.complete(session, item_id, worker, now)
     return True
 
@@ -96,8 +150,8 @@ def _verify(services: Services, raw: bytes, now: datetime) -> tuple[Envelope, Do
     return envelope, header, result
 
 
-def _arrive(services: Services, raw: bytes, recipient: str, mailbox: str, now: datetime) -> str:
-    """Deliver ``raw`` to ``recipient``'s records office; return the blob digest of the signed receipt."""
+def _arrive(services: Services, raw: bytes, recipient: str, mailbox: str, now: datetime) -> tuple[str, Organization]:
+    """Deliver ``raw`` to ``recipient``'s records office; the blob digest of the signed receipt, and its addressee."""
     try:
         envelope, header, verified = _verify(services, raw, now)
     except _Refusal as refusal:
@@ -106,7 +160,7 @@ def _arrive(services: Services, raw: bytes, recipient: str, mailbox: str, now: d
     with services.sessions.begin() as session:
         existing = session.get(IncomingDocument, (header.document_id, recipient))
         if existing is not None:
-            return existing.receipt_sha256
+            return existing.receipt_sha256, header.from_
         effective = services.calendar.effective(now, recipient)
         year = effective.effective_local.year
         number = allocate(session, recipient, year, SequenceKind.INCOMING)
@@ -167,10 +221,12 @@ def _arrive(services: Services, raw: bytes, recipient: str, mailbox: str, now: d
                 content_sha256=receipt,
             ),
         )
-        return receipt
+        return receipt, header.from_
 
 
-def _refuse(services: Services, raw: bytes, recipient: str, mailbox: str, refusal: _Refusal, now: datetime) -> str:
+def _refuse(
+    services: Services, raw: bytes, recipient: str, mailbox: str, refusal: _Refusal, now: datetime
+) -> tuple[str, Organization]:
     """A signed status 02 receipt with the reason; the document is not delivered to the records office."""
     try:
         envelope = parse(raw)
@@ -210,7 +266,7 @@ def _refuse(services: Services, raw: bytes, recipient: str, mailbox: str, refusa
                 reason_code=refusal.code,
             ),
         )
-        return receipt
+        return receipt, sender
 
 
 def _mic(raw: bytes) -> str:
@@ -228,4 +284,6 @@ def _organization(session: Session, organ_id: str, mailbox: str) -> Organization
 def _signed_receipt(services: Services, session: Session, facts: DeliveryFacts) -> str:
     signer = active_signer(session, facts.recipient.organ_id, services.chain)
     message = build_receipt(facts, services.domain, signer.certificate, signer.key, signer.chain)
+    if services.dkim_keys:  # receipts travel between gateways too, where DKIM is required
+        message = dkim.sign(message, services.domain, services.dkim_keys) + message
     return services.blobs.put(message)

@@ -15,15 +15,22 @@ import os
 import socket
 from collections.abc import Callable
 
-from gateway.workers.deliver import deliver_one
+from gateway.workers.deliver import arrive_one, deliver_one
 from gateway.workers.process import process_one
 from gateway.workers.receipt import receipt_one
+from gateway.workers.relay import relay_one
 from gateway.workers.services import Services
 
 log = logging.getLogger(__name__)
 
 Step = Callable[[Services, str], bool]
-STEPS: tuple[tuple[str, Step], ...] = (("process", process_one), ("deliver", deliver_one), ("receipt", receipt_one))
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("process", process_one),
+    ("deliver", deliver_one),
+    ("arrive", arrive_one),
+    ("relay", relay_one),
+    ("receipt", receipt_one),
+)
 
 
 async def run_workers(services: Services, stop: asyncio.Event, idle_seconds: float = 0.5) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +17,9 @@ from gateway.calendar import Calendar
 from gateway.envelope.pdf import inspect_pdf_isolated
 from gateway.envelope.registry_directory import RegistryDirectory
 from gateway.envelope.rules.base import PdfInspector
+from gateway.errors import ConfigError
 from gateway.home import Home
+from gateway.smtp.tls import client_context, gateway_certificate
 from mailbox_adapter.maildir import MaildirDelivery
 from registry import db
 
@@ -37,6 +40,7 @@ class Services:
     chain: tuple[x509.Certificate, ...]
     verifier: Verifier
     mailboxes: MaildirDelivery
+    client_tls: ssl.SSLContext | None = None  # for relaying to peer gateways; None when we hold no TLS certificate
     convert_legacy: Collection[str] = ()
     inspector: PdfInspector = inspect_pdf_isolated
     clock: Callable[[], datetime] = field(default=_now)
@@ -55,5 +59,13 @@ class Services:
             chain=context.chain(home),
             verifier=context.verifier(home),
             mailboxes=MaildirDelivery(home.mailboxes_dir),
+            client_tls=_client_tls(home, sessions),
             convert_legacy=home.settings.envelope.convert_legacy,
         )
+
+
+def _client_tls(home: Home, sessions: sessionmaker[Session]) -> ssl.SSLContext | None:
+    try:
+        return client_context(home, gateway_certificate(home, sessions))
+    except ConfigError:
+        return None  # the relay worker says what is missing when it first needs it

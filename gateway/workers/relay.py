@@ -1,0 +1,104 @@
+"""The relay client: hand a signed document or a receipt to the peer gateway that hosts its addressee.
+
+SMTP with STARTTLS to the peer named in the registry, presenting our gateway certificate and verifying the peer's
+against our trust anchors and its registered name. A 2xx is done (``relayed`` in the ledger for a document); a 4xx
+or a connection failure is retried with back-off; a 5xx is final — the item is marked failed for an operator and
+the reason kept. Addresses are re-checked before they go into an SMTP command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+
+import aiosmtplib
+
+from gateway import queue
+from gateway.addresses import Address
+from gateway.errors import LienthongError
+from gateway.ledger.events import Event, EventKind
+from gateway.ledger.store import append
+from gateway.smtp.tls import peer_names
+from gateway.workers.services import Services
+from registry.models import PeerGateway
+
+RELAY_TASK = "relay"
+
+
+class PeerRefused(LienthongError):
+    """The peer answered 5xx: retrying will not help."""
+
+
+async def _send(
+    host: str, port: int, context: ssl.SSLContext, names: set[str], mail_from: str, rcpts: list[str], data: bytes
+) -> str:
+    client = aiosmtplib.SMTP(hostname=host, port=port, start_tls=True, tls_context=context, timeout=60)
+    await client.connect()
+    try:
+        presented = peer_names(client.transport.get_extra_info("ssl_object") if client.transport else None)
+        if not presented & names:
+            raise LienthongError(
+                f"peer at {host}:{port} presented {sorted(presented)}, expected one of {sorted(names)}"
+            )
+        errors, message = await client.sendmail(mail_from, rcpts, data)
+        if errors:
+            refused = "; ".join(f"{rcpt}: {response.code} {response.message}" for rcpt, response in errors.items())
+            raise PeerRefused(f"peer refused recipients: {refused}")
+        return message
+    except aiosmtplib.SMTPResponseException as exc:
+        if exc.code >= 500:
+            raise PeerRefused(f"peer answered {exc.code} {exc.message}") from None
+        raise LienthongError(f"peer answered {exc.code} {exc.message}") from None
+    finally:
+        if client.is_connected:
+            try:
+                await client.quit()
+            except aiosmtplib.SMTPException:
+                client.close()
+
+
+def relay_one(services: Services, worker: str) -> bool:
+    """Do one ``relay`` item; False when there was nothing to do."""
+    now = services.clock()
+    with services.sessions.begin() as session:
+        item = queue.claim(session, worker, now, tasks=(RELAY_TASK,))
+        if item is None:
+            return False
+        item_id, payload = item.id, item.data()
+        peer = session.query(PeerGateway).filter(PeerGateway.name == payload["peer"]).one_or_none()
+        target = (
+            None if peer is None else (peer.smtp_host, peer.smtp_port, {peer.domain.lower(), peer.smtp_host.lower()})
+        )
+    try:
+        if target is None:
+            raise LienthongError(f"peer gateway {payload['peer']!r} is not in the registry ('lienthong peer add')")
+        if services.client_tls is None:
+            raise LienthongError("no TLS certificate for this gateway: 'lienthong cert issue tls --host DOMAIN'")
+        mail_from = str(Address.parse(payload["mail_from"]))
+        rcpts = [str(Address.parse(r)) for r in payload["rcpt_tos"]]
+        data = services.blobs.get(payload["blob"])
+        answer = asyncio.run(_send(target[0], target[1], services.client_tls, target[2], mail_from, rcpts, data))
+    except PeerRefused as exc:
+        with services.sessions.begin() as session:
+            queue.give_up(session, item_id, worker, str(exc), now)
+        return True
+    except (LienthongError, OSError, aiosmtplib.SMTPException) as exc:
+        with services.sessions.begin() as session:
+            queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now)
+        return True
+    with services.sessions.begin() as session:
+        if payload.get("kind") == "document":
+            append(
+                session,
+                Event(
+                    EventKind.RELAYED,
+                    now,
+                    payload.get("document_id"),
+                    None,
+                    counterpart=payload.get("recipient"),
+                    content_sha256=payload["blob"],
+                    details={"peer": payload["peer"], "answer": answer[:200]},
+                ),
+            )
+        queue.complete(session, item_id, worker, now)
+    return True

@@ -1,0 +1,195 @@
+"""Two gateways on loopback exchange a document: a province (Cà Mau) and a national axis gateway, each with its
+own CA, registry and ports. The document is submitted at one over SMTP, relayed over mutually authenticated TLS with
+DKIM, delivered into the other's records office, and the signed receipt comes back and is checked.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import re
+import signal
+import smtplib
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from certs import context
+from gateway import queue
+from gateway.cli import main
+from gateway.documents import IncomingDocument, OutgoingRecipient
+from gateway.envelope.model import VIETNAM, Code, Organization
+from gateway.home import Home
+from gateway.ledger.store import LedgerEntry, verify
+from gateway.receipts.mdn import read_receipt
+from mailbox_adapter.maildir import MaildirDelivery
+from registry import db, peers
+from tests.fixtures.envelope import build_valid, make_header
+from tests.fixtures.smtp import free_port
+from tests.test_serve import credentials
+
+STC, STC_MAIL = "000.00.15.H12", "vanthu@stc.camau.lienthong.test"
+VPCP, VPCP_MAIL = "000.00.00.G22", "vanthu@vpcp.quocgia.lienthong.test"
+
+
+@dataclass
+class Gateway:
+    home: Home
+    submission: int
+    relay: int
+    process: subprocess.Popen[str] | None = None
+
+
+def cli(home: Home, *args: str) -> None:
+    result = CliRunner().invoke(main, ["--home", str(home.root), *args])
+    assert result.exit_code == 0, result.output + result.stderr
+
+
+def set_config(home: Home, submission: int, relay: int, extra: str = "") -> None:
+    text = home.config_path.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^submission_port = \d+$", f"submission_port = {submission}", text)
+    text = re.sub(r"(?m)^submission_tls_port = \d+$", "submission_tls_port = 0", text)
+    text = re.sub(r"(?m)^relay_port = \d+$", f"relay_port = {relay}", text)
+    home.config_path.write_text(text + extra, encoding="utf-8")
+
+
+def register_peer(home: Home, name: str, other: Gateway) -> None:
+    """Tell ``home`` about the other gateway: its relay address, domain and DKIM key (as DNS would publish it)."""
+    key = context.dkim_signing_keys(other.home)[0]
+    sessions = db.open_registry(home.database_url)
+    with sessions.begin() as session:
+        peer = peers.add(session, name, "127.0.0.1", other.home.settings.gateway.domain, other.relay)
+        peer.dkim_selector, peer.dkim_public_key = key.selector, key.txt_value
+
+
+def trust_other(home: Home, other: Home) -> str:
+    root = other.keys_dir / "ca" / "root.pem"
+    crl = other.keys_dir / "crl" / "issuing.crl"
+    return f'\n[trust]\nanchors = ["{root}"]\ncrls = ["{crl}"]\n'
+
+
+@pytest.fixture
+def gateways(tmp_path: Path) -> Iterator[tuple[Gateway, Gateway]]:
+    # Province gateway: the demo, with its own CA.
+    province = Gateway(Home(tmp_path / "camau"), free_port(), free_port())
+    cli(province.home, "init", "--demo", "--with-pki")
+    # National axis gateway: a second home with its own CA and one agency, the Government Office.
+    national = Gateway(Home(tmp_path / "quocgia"), free_port(), free_port())
+    cli(national.home, "init")
+    text = national.home.config_path.read_text(encoding="utf-8")
+    text = text.replace('name = "lienthong"', 'name = "quocgia"').replace(
+        'domain = "lienthong.localhost"', 'domain = "quocgia.lienthong.test"'
+    )
+    national.home.config_path.write_text(text, encoding="utf-8")
+    national.home = Home(national.home.root)
+    cli(national.home, "ca", "init")
+    cli(national.home, "agency", "add", VPCP, "--name", "Văn phòng Chính phủ", "--short", "VPCP", "--mail", VPCP_MAIL)
+    cli(national.home, "cert", "issue", "smime", "--agency", VPCP, "--mail", VPCP_MAIL)
+    cli(national.home, "cert", "issue", "tls", "--host", "quocgia.lienthong.test")
+    cli(national.home, "dkim", "keygen")
+    # Each registry learns the other's agency and gateway; each trusts the other's root and CRL.
+    cli(province.home, "agency", "add", VPCP, "--name", "Văn phòng Chính phủ", "--short", "VPCP",
+        "--mail", VPCP_MAIL, "--gateway", "quocgia")  # fmt: skip
+    cli(national.home, "agency", "add", STC, "--name", "Sở Tài chính tỉnh Cà Mau", "--short", "STC",
+        "--mail", STC_MAIL, "--gateway", "camau")  # fmt: skip
+    set_config(province.home, province.submission, province.relay, trust_other(province.home, national.home))
+    set_config(national.home, national.submission, national.relay, trust_other(national.home, province.home))
+    province.home, national.home = Home(province.home.root), Home(national.home.root)
+    register_peer(province.home, "quocgia", national)
+    register_peer(national.home, "camau", province)
+    try:
+        for gateway in (province, national):
+            gateway.process = subprocess.Popen(
+                [sys.executable, "-m", "gateway.cli", "--home", str(gateway.home.root), "serve"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            assert gateway.process.stdout is not None
+            lines = [gateway.process.stdout.readline() for _ in range(2)]
+            assert all("listening on 127.0.0.1:" in line for line in lines), lines
+        yield province, national
+    finally:
+        for gateway in (province, national):
+            if gateway.process is not None and gateway.process.poll() is None:
+                gateway.process.send_signal(signal.SIGTERM)
+                try:
+                    gateway.process.wait(30)
+                except subprocess.TimeoutExpired:
+                    gateway.process.kill()
+                    gateway.process.wait(10)
+
+
+def messages(home: Home, address: str) -> list[bytes]:
+    folder = MaildirDelivery(home.mailboxes_dir).maildir(address)
+    if not folder.exists():
+        return []
+    box = mailbox.Maildir(folder, create=False)
+    return [box.get_bytes(key) for key in box.keys()]  # noqa: SIM118
+
+
+def document() -> bytes:
+    today = datetime.now(VIETNAM).date()
+    header = make_header(
+        from_=Organization(STC, organ_name="Sở Tài chính tỉnh Cà Mau", email=STC_MAIL),
+        code=Code("7", "STC-NS"),
+        issued=today,
+    )
+    header = replace(header, to=(Organization(VPCP, organ_name="Văn phòng Chính phủ", email=VPCP_MAIL),))
+    return build_valid(header)
+
+
+def test_document_crosses_gateways_and_the_receipt_comes_back(gateways: tuple[Gateway, Gateway]) -> None:
+    province, national = gateways
+    login, password = credentials(province.home, "clerk")
+    assert login == STC_MAIL
+    tls = ssl.create_default_context(cafile=str(province.home.keys_dir / "ca" / "root.pem"))
+    tls.check_hostname = False  # the chain is verified; the demo domain does not resolve here
+    with smtplib.SMTP("127.0.0.1", province.submission, timeout=30) as client:
+        client.starttls(context=tls)
+        client.login(login, password)
+        assert client.sendmail(login, [VPCP_MAIL], document()) == {}
+
+    deadline = time.monotonic() + 120
+    while not messages(province.home, STC_MAIL) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    errors = ""
+    if not messages(province.home, STC_MAIL):
+        for gateway in (province, national):
+            sessions = db.session_factory(db.make_engine(gateway.home.database_url))
+            with sessions() as session:
+                errors += repr([(i.task, i.state, i.last_error) for i in queue.listing(session)])
+    [raw_receipt] = messages(province.home, STC_MAIL)
+    receipt = read_receipt(raw_receipt)
+    assert receipt.status_code == "01", errors
+    assert receipt.final_recipient == VPCP_MAIL
+    assert receipt.incoming_number == 1
+
+    # The national gateway delivered the exact signed bytes into the Government Office's records office.
+    [delivered] = messages(national.home, VPCP_MAIL)
+    assert b"Lienthong-Kind: document" in delivered
+    national_db = db.session_factory(db.make_engine(national.home.database_url))
+    with national_db() as session:
+        [incoming] = session.scalars(select(IncomingDocument)).all()
+        assert incoming.incoming_number == 1
+        assert incoming.sender_organ_id == STC
+        assert verify(session).intact
+        kinds = [e.kind for e in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))]
+    assert kinds == ["delivered", "receipt_sent"]
+
+    province_db = db.session_factory(db.make_engine(province.home.database_url))
+    with province_db() as session:
+        [sent] = session.scalars(select(OutgoingRecipient)).all()
+        assert sent.state == "sent"
+        assert sent.incoming_number == 1
+        assert verify(session).intact
+        kinds = [e.kind for e in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))]
+    assert kinds == ["submitted", "accepted", "relayed", "receipt_received"]
