@@ -41,7 +41,11 @@ def credential_check(sessions: sessionmaker[Session]) -> CredentialCheck:
             account = accounts.authenticate(session, login, password)
             if account is None or not accounts.may(account, accounts.Permission.SUBMIT_DOCUMENTS):
                 return None
-            return Principal(account.login, account.login, account.organ_id, account.role)
+            # A clerk logs in as a records-office mailbox; an agency system acts for its agency's records office.
+            mailbox = account.login
+            if account.agency is not None and account.login not in {m.address for m in account.agency.mailboxes}:
+                mailbox = account.agency.primary_mailbox or account.login
+            return Principal(account.login, mailbox, account.organ_id, account.role)
 
     return check
 

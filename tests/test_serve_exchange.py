@@ -30,6 +30,7 @@ from gateway.receipts.mdn import read_receipt
 from mailbox_adapter.maildir import MaildirDelivery
 from registry import db
 from tests.fixtures.smtp import free_port
+from tests.pdfs import make_decision_pdf
 from tests.test_serve import configure, credentials
 from tests.test_worker_process import SKHCN, STC_MAIL, SYT, envelope
 
@@ -107,3 +108,36 @@ def test_clerk_submission_is_delivered_and_receipted(gateway: tuple[Home, int, s
 
     process.send_signal(signal.SIGTERM)
     assert process.wait(60) == 0
+
+
+def test_send_command_submits_like_an_agency_system(
+    gateway: tuple[Home, int, subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    home, port, _process = gateway
+    login, password = credentials(home, "system")  # the agency system account of the Sở Tài chính
+    (tmp_path / "password").write_text(password + "\n", encoding="utf-8")
+    (tmp_path / "doc.pdf").write_bytes(make_decision_pdf())
+    today = datetime.now(VIETNAM).date().isoformat()
+    common = ["--home", str(home.root), "send", "--from", "000.00.15.H12", "--to", SYT, "--to", SKHCN,
+              "--pdf", str(tmp_path / "doc.pdf"), "--number", "21", "--notation", "STC-VP", "--date", today,
+              "--place", "Cà Mau", "--subject", "Về việc thử nghiệm gửi từ hệ thống", "--page-amount", "1",
+              "--login", login, "--password-file", str(tmp_path / "password"), "--port", str(port)]  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", *common], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"000.00.15.H12,{today.replace('-', '/')},21/STC-VP: 250 2.0.0 Accepted")
+
+    deadline = time.monotonic() + 90
+    while len(maildir_messages(home, STC_MAIL)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert {read_receipt(raw).status_code for raw in maildir_messages(home, STC_MAIL)} == {"01"}
+
+    (tmp_path / "wrong").write_text("not the password\n", encoding="utf-8")
+    wrong = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", *common[:-4], "--password-file", str(tmp_path / "wrong"),
+         "--port", str(port)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert wrong.returncode != 0
+    assert wrong.stderr.strip().splitlines()[-1].startswith("lienthong: error: 535 5.7.8 [AUTH_FAILED]")

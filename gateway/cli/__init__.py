@@ -60,6 +60,7 @@ _COMMAND_MODULES = (
     "envelope",  # envelope, edxml
     "queue",  # queue, document
     "serve",
+    "send",
 )
 
 
