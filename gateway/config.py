@@ -212,6 +212,14 @@ class SmtpSettings(_Section):
         return self
 
 
+class QueueSettings(_Section):
+    """Retries of queued work (delivery, relay, receipts): exponential back-off from base to cap."""
+
+    retry_base_seconds: float = Field(default=60.0, gt=0)
+    retry_cap_seconds: float = Field(default=3600.0, gt=0)
+    max_attempts: int = Field(default=30, ge=1, le=10_000)
+
+
 class Settings(_Section):
     """The whole configuration file."""
 
@@ -222,6 +230,7 @@ class Settings(_Section):
     trust: TrustSettings = TrustSettings()
     envelope: EnvelopeSettings = EnvelopeSettings()
     smtp: SmtpSettings = SmtpSettings()
+    queue: QueueSettings = QueueSettings()
 
 
 def parse_period(text: str) -> tuple[time, time]:

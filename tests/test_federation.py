@@ -73,7 +73,8 @@ def register_peer(home: Home, name: str, other: Gateway) -> None:
 def trust_other(home: Home, other: Home) -> str:
     root = other.keys_dir / "ca" / "root.pem"
     crl = other.keys_dir / "crl" / "issuing.crl"
-    return f'\n[trust]\nanchors = ["{root}"]\ncrls = ["{crl}"]\n'
+    # Retries start after one second here (a minute by default), so that the outage test stays short.
+    return f'\n[trust]\nanchors = ["{root}"]\ncrls = ["{crl}"]\n\n[queue]\nretry_base_seconds = 1\n'
 
 
 @pytest.fixture
@@ -107,15 +108,7 @@ def gateways(tmp_path: Path) -> Iterator[tuple[Gateway, Gateway]]:
     register_peer(national.home, "camau", province)
     try:
         for gateway in (province, national):
-            gateway.process = subprocess.Popen(
-                [sys.executable, "-m", "gateway.cli", "--home", str(gateway.home.root), "serve"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            assert gateway.process.stdout is not None
-            lines = [gateway.process.stdout.readline() for _ in range(2)]
-            assert all("listening on 127.0.0.1:" in line for line in lines), lines
+            start(gateway)
         yield province, national
     finally:
         for gateway in (province, national):
@@ -126,6 +119,24 @@ def gateways(tmp_path: Path) -> Iterator[tuple[Gateway, Gateway]]:
                 except subprocess.TimeoutExpired:
                     gateway.process.kill()
                     gateway.process.wait(10)
+
+
+def start(gateway: Gateway) -> None:
+    gateway.process = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "--home", str(gateway.home.root), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert gateway.process.stdout is not None
+    lines = [gateway.process.stdout.readline() for _ in range(2)]
+    assert all("listening on 127.0.0.1:" in line for line in lines), lines
+
+
+def stop(gateway: Gateway) -> None:
+    assert gateway.process is not None
+    gateway.process.send_signal(signal.SIGTERM)
+    assert gateway.process.wait(30) == 0
 
 
 def messages(home: Home, address: str) -> list[bytes]:
@@ -147,8 +158,7 @@ def document() -> bytes:
     return build_valid(header)
 
 
-def test_document_crosses_gateways_and_the_receipt_comes_back(gateways: tuple[Gateway, Gateway]) -> None:
-    province, national = gateways
+def submit(province: Gateway) -> None:
     login, password = credentials(province.home, "clerk")
     assert login == STC_MAIL
     tls = ssl.create_default_context(cafile=str(province.home.keys_dir / "ca" / "root.pem"))
@@ -157,6 +167,11 @@ def test_document_crosses_gateways_and_the_receipt_comes_back(gateways: tuple[Ga
         client.starttls(context=tls)
         client.login(login, password)
         assert client.sendmail(login, [VPCP_MAIL], document()) == {}
+
+
+def test_document_crosses_gateways_and_the_receipt_comes_back(gateways: tuple[Gateway, Gateway]) -> None:
+    province, national = gateways
+    submit(province)
 
     deadline = time.monotonic() + 120
     while not messages(province.home, STC_MAIL) and time.monotonic() < deadline:
@@ -193,3 +208,33 @@ def test_document_crosses_gateways_and_the_receipt_comes_back(gateways: tuple[Ga
         assert verify(session).intact
         kinds = [e.kind for e in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))]
     assert kinds == ["submitted", "accepted", "relayed", "receipt_received"]
+
+
+def test_peer_outage_queues_retries_and_delivers_when_it_returns(gateways: tuple[Gateway, Gateway]) -> None:
+    province, national = gateways
+    stop(national)
+    submit(province)
+    sessions = db.session_factory(db.make_engine(province.home.database_url))
+    deadline = time.monotonic() + 60
+    relay_item = None
+    while time.monotonic() < deadline:
+        with sessions() as session:
+            relay_item = next((i for i in queue.listing(session) if i.task == "relay"), None)
+            if relay_item is not None and relay_item.attempts >= 2:
+                break
+        time.sleep(0.3)
+    assert relay_item is not None
+    assert relay_item.attempts >= 2  # retried while the peer was down
+    assert relay_item.state in ("pending", "claimed")
+    assert "Connect" in (relay_item.last_error or "") or "refused" in (relay_item.last_error or "")
+    assert messages(province.home, STC_MAIL) == []
+
+    start(national)
+    deadline = time.monotonic() + 90
+    while not messages(province.home, STC_MAIL) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    [raw_receipt] = messages(province.home, STC_MAIL)
+    assert read_receipt(raw_receipt).status_code == "01"
+    assert len(messages(national.home, VPCP_MAIL)) == 1
+    with sessions() as session:
+        assert {i.state for i in queue.listing(session)} == {"done"}

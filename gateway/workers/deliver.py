@@ -63,7 +63,14 @@ def deliver_one(services: Services, worker: str) -> bool:
         agency = session.get(Agency, payload["recipient"])
         mailbox = agency.primary_mailbox if agency is not None else None
         if agency is None or mailbox is None:
-            queue.fail(session, item_id, worker, f"recipient {payload['recipient']} has no records-office mailbox", now)
+            queue.fail(
+                session,
+                item_id,
+                worker,
+                f"recipient {payload['recipient']} has no records-office mailbox",
+                now,
+                services.retry,
+            )
             return True
         if agency.gateway != services.gateway_name:
             # Hosted by a peer gateway: hand the signed message to the relay, from the sender's records office.
@@ -94,7 +101,14 @@ def arrive_one(services: Services, worker: str) -> bool:
         agency = session.get(Agency, payload["recipient"])
         mailbox = agency.primary_mailbox if agency is not None else None
         if mailbox is None:
-            queue.fail(session, item_id, worker, f"recipient {payload['recipient']} has no records-office mailbox", now)
+            queue.fail(
+                session,
+                item_id,
+                worker,
+                f"recipient {payload['recipient']} has no records-office mailbox",
+                now,
+                services.retry,
+            )
             return True
     return _arrive_and_route(services, worker, item_id, payload["blob"], payload["recipient"], mailbox, now)
 
@@ -111,7 +125,7 @@ def _arrive_and_route(
         receipt, sender = _arrive(services, services.blobs.get(blob), recipient, mailbox, now)
     except LienthongError as exc:  # ours (no certificate for the recipient, storage): retry later
         with services.sessions.begin() as session:
-            queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now)
+            queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now, services.retry)
         return True
     with services.sessions.begin() as session:
         home_of_sender = session.get(Agency, sender.organ_id)

@@ -47,7 +47,7 @@ def process_one(services: Services, worker: str) -> bool:
         item_id, submission_id = item.id, int(item.data()["submission"])
         record = session.get(SubmissionRecord, submission_id)
         if record is None:
-            queue.fail(session, item_id, worker, f"submission {submission_id} not found", now)
+            queue.fail(session, item_id, worker, f"submission {submission_id} not found", now, services.retry)
             return True
         organ_id, digest = record.organ_id, record.content_sha256
     try:
@@ -65,7 +65,7 @@ def process_one(services: Services, worker: str) -> bool:
         return True
     except (PdfInspectionUnavailable, LienthongError, OSError) as exc:  # ours to fix: retry later
         with services.sessions.begin() as session:
-            queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now)
+            queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now, services.retry)
         return True
     _accept(services, worker, item_id, submission_id, organ_id or "", envelope, header, raw, now)
     return True
@@ -106,7 +106,7 @@ def _accept(
         try:
             signer = active_signer(session, organ_id, services.chain)
         except LienthongError as exc:
-            queue.fail(session, item_id, worker, str(exc), now)
+            queue.fail(session, item_id, worker, str(exc), now, services.retry)
             return
         outgoing = sign_outgoing(raw, signer, services.domain, services.dkim_keys)
         stored = services.blobs.put(outgoing.message)

@@ -43,12 +43,14 @@ def receipt_one(services: Services, worker: str) -> bool:
     except LienthongError as exc:
         log.error("receipt %s refused: %s", digest[:16], exc)
         with services.sessions.begin() as session:
-            queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now)
+            queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now, services.retry)
         return True
     with services.sessions.begin() as session:
         document = session.get(OutgoingDocument, receipt.document_id)
         if document is None:
-            queue.fail(session, item_id, worker, f"receipt for unknown document {receipt.document_id}", now)
+            queue.fail(
+                session, item_id, worker, f"receipt for unknown document {receipt.document_id}", now, services.retry
+            )
             return True
         effective = services.calendar.effective(now, document.organ_id)
         try:

@@ -84,7 +84,7 @@ def relay_one(services: Services, worker: str) -> bool:
         return True
     except (LienthongError, OSError, aiosmtplib.SMTPException) as exc:
         with services.sessions.begin() as session:
-            queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now)
+            queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now, services.retry)
         return True
     with services.sessions.begin() as session:
         if payload.get("kind") == "document":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +19,7 @@ from gateway.envelope.registry_directory import RegistryDirectory
 from gateway.envelope.rules.base import PdfInspector
 from gateway.errors import ConfigError
 from gateway.home import Home
+from gateway.queue import RetryPolicy
 from gateway.smtp.tls import client_context, gateway_certificate
 from mailbox_adapter.maildir import MaildirDelivery
 from registry import db
@@ -40,6 +41,7 @@ class Services:
     chain: tuple[x509.Certificate, ...]
     verifier: Verifier
     mailboxes: MaildirDelivery
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     client_tls: ssl.SSLContext | None = None  # for relaying to peer gateways; None when we hold no TLS certificate
     convert_legacy: Collection[str] = ()
     inspector: PdfInspector = inspect_pdf_isolated
@@ -59,6 +61,11 @@ class Services:
             chain=context.chain(home),
             verifier=context.verifier(home),
             mailboxes=MaildirDelivery(home.mailboxes_dir),
+            retry=RetryPolicy(
+                base=timedelta(seconds=home.settings.queue.retry_base_seconds),
+                cap=timedelta(seconds=home.settings.queue.retry_cap_seconds),
+                max_attempts=home.settings.queue.max_attempts,
+            ),
             client_tls=_client_tls(home, sessions),
             convert_legacy=home.settings.envelope.convert_legacy,
         )
