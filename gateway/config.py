@@ -218,6 +218,7 @@ class QueueSettings(_Section):
     retry_base_seconds: float = Field(default=60.0, gt=0)
     retry_cap_seconds: float = Field(default=3600.0, gt=0)
     max_attempts: int = Field(default=30, ge=1, le=10_000)
+    lease_seconds: float = Field(default=300.0, gt=0)  # a crashed worker's item comes back after this long
 
 
 class Settings(_Section):

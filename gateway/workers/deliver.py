@@ -56,7 +56,7 @@ def deliver_one(services: Services, worker: str) -> bool:
     """Do one ``deliver`` item (a document accepted here); False when there was nothing to do."""
     now = services.clock()
     with services.sessions.begin() as session:
-        item = queue.claim(session, worker, now, tasks=(DELIVER_TASK,))
+        item = queue.claim(session, worker, now, services.lease, tasks=(DELIVER_TASK,))
         if item is None:
             return False
         item_id, payload = item.id, item.data()
@@ -94,7 +94,7 @@ def arrive_one(services: Services, worker: str) -> bool:
     """Do one ``arrive`` item (a document a peer gateway relayed to an agency hosted here)."""
     now = services.clock()
     with services.sessions.begin() as session:
-        item = queue.claim(session, worker, now, tasks=(ARRIVE_TASK,))
+        item = queue.claim(session, worker, now, services.lease, tasks=(ARRIVE_TASK,))
         if item is None:
             return False
         item_id, payload = item.id, item.data()

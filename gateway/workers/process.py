@@ -41,7 +41,7 @@ def process_one(services: Services, worker: str) -> bool:
     """Do one ``process`` item; False when there was nothing to do."""
     now = services.clock()
     with services.sessions.begin() as session:
-        item = queue.claim(session, worker, now, tasks=(PROCESS_TASK,))
+        item = queue.claim(session, worker, now, services.lease, tasks=(PROCESS_TASK,))
         if item is None:
             return False
         item_id, submission_id = item.id, int(item.data()["submission"])

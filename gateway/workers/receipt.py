@@ -29,7 +29,7 @@ def receipt_one(services: Services, worker: str) -> bool:
     """Do one ``receipt`` item; False when there was nothing to do."""
     now = services.clock()
     with services.sessions.begin() as session:
-        item = queue.claim(session, worker, now, tasks=(RECEIPT_TASK,))
+        item = queue.claim(session, worker, now, services.lease, tasks=(RECEIPT_TASK,))
         if item is None:
             return False
         item_id, digest = item.id, str(item.data()["blob"])

@@ -61,7 +61,7 @@ def relay_one(services: Services, worker: str) -> bool:
     """Do one ``relay`` item; False when there was nothing to do."""
     now = services.clock()
     with services.sessions.begin() as session:
-        item = queue.claim(session, worker, now, tasks=(RELAY_TASK,))
+        item = queue.claim(session, worker, now, services.lease, tasks=(RELAY_TASK,))
         if item is None:
             return False
         item_id, payload = item.id, item.data()

@@ -42,6 +42,7 @@ class Services:
     verifier: Verifier
     mailboxes: MaildirDelivery
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    lease: timedelta = timedelta(minutes=5)
     client_tls: ssl.SSLContext | None = None  # for relaying to peer gateways; None when we hold no TLS certificate
     convert_legacy: Collection[str] = ()
     inspector: PdfInspector = inspect_pdf_isolated
@@ -66,6 +67,7 @@ class Services:
                 cap=timedelta(seconds=home.settings.queue.retry_cap_seconds),
                 max_attempts=home.settings.queue.max_attempts,
             ),
+            lease=timedelta(seconds=home.settings.queue.lease_seconds),
             client_tls=_client_tls(home, sessions),
             convert_legacy=home.settings.envelope.convert_legacy,
         )
