@@ -7,6 +7,8 @@ and the results read back from the Maildirs and the database, on SQLite and on P
 from __future__ import annotations
 
 import mailbox
+import os
+import shutil
 import signal
 import smtplib
 import ssl
@@ -141,3 +143,28 @@ def test_send_command_submits_like_an_agency_system(
     )  # fmt: skip
     assert wrong.returncode != 0
     assert wrong.stderr.strip().splitlines()[-1].startswith("lienthong: error: 535 5.7.8 [AUTH_FAILED]")
+
+
+def test_swaks_submission(gateway: tuple[Home, int, subprocess.Popen[str]], tmp_path: Path) -> None:
+    """The same exchange with swaks as the client, the tool operators use to test mail servers."""
+    swaks = shutil.which("swaks")
+    if swaks is None:
+        if os.environ.get("LIENTHONG_REQUIRE_SERVICES") == "1":
+            pytest.fail("swaks is not installed (apt-get install swaks)")
+        pytest.skip("swaks is not installed")
+    home, port, _process = gateway
+    login, password = credentials(home, "clerk")
+    eml = tmp_path / "doc.eml"
+    eml.write_bytes(envelope(issued=datetime.now(VIETNAM).date()))
+    result = subprocess.run(
+        [swaks, "--server", "127.0.0.1", "--port", str(port), "--tls", "--auth", "PLAIN",
+         "--auth-user", login, "--auth-password", password, "--from", login,
+         "--to", "vanthu@syt.camau.lienthong.test,vanthu@skhcn.camau.lienthong.test", "--data", str(eml)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "250 2.0.0 Accepted as submission" in result.stdout
+    deadline = time.monotonic() + 90
+    while len(maildir_messages(home, STC_MAIL)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert {read_receipt(raw).status_code for raw in maildir_messages(home, STC_MAIL)} == {"01"}
