@@ -221,6 +221,24 @@ class QueueSettings(_Section):
     lease_seconds: float = Field(default=300.0, gt=0)  # a crashed worker's item comes back after this long
 
 
+class NoticeSettings(_Section):
+    """Signed notices to the sender's records office (acceptance, non-acceptance, warning, non-delivery)."""
+
+    # OrganId of the agency that runs this gateway; its records-office certificate signs the notices. Empty: no
+    # notices are sent (the ledger still records everything).
+    operator: str = ""
+    warning_office_hours: float = Field(default=4.0, gt=0)  # no receipt after this much office time: a warning
+    non_delivery_office_hours: float = Field(default=16.0, gt=0)  # ... after this much: non-delivery, final
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if self.non_delivery_office_hours <= self.warning_office_hours:
+            raise ValueError("non_delivery_office_hours must be longer than warning_office_hours")
+        if self.operator and (problem := organ_id_problem(self.operator)):
+            raise ValueError(f"operator {self.operator!r}: {problem}")
+        return self
+
+
 class Settings(_Section):
     """The whole configuration file."""
 
@@ -232,6 +250,7 @@ class Settings(_Section):
     envelope: EnvelopeSettings = EnvelopeSettings()
     smtp: SmtpSettings = SmtpSettings()
     queue: QueueSettings = QueueSettings()
+    notices: NoticeSettings = NoticeSettings()
 
 
 def parse_period(text: str) -> tuple[time, time]:

@@ -54,6 +54,11 @@ class Credential:
     password: str
 
 
+#: The Sở Khoa học và Công nghệ runs the provincial data centre and the exchange (the role Art. 15 gives the former
+#: information-and-communications department); its records-office certificate signs the gateway's notices.
+OPERATOR = "000.00.11.H12"
+
+
 def mailbox(slug: str, domain: str) -> str:
     return f"vanthu@{slug}.{domain}"
 

@@ -8,7 +8,6 @@ random moments and starts it again.
 
 from __future__ import annotations
 
-import mailbox
 import random
 import re
 import signal
@@ -31,10 +30,10 @@ from gateway.documents import IncomingDocument, OutgoingRecipient
 from gateway.envelope.model import VIETNAM, Code, Organization
 from gateway.home import Home
 from gateway.ledger.store import verify
-from mailbox_adapter.maildir import MaildirDelivery
 from registry import db
 from tests.fixtures.envelope import build_valid, make_header
 from tests.fixtures.smtp import free_port
+from tests.mailboxes import maildir_messages
 from tests.test_serve import credentials
 
 DOCUMENTS = 500
@@ -86,14 +85,6 @@ class Gateway:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
-
-
-def messages(home: Home, address: str) -> list[bytes]:
-    folder = MaildirDelivery(home.mailboxes_dir).maildir(address)
-    if not folder.exists():
-        return []
-    box = mailbox.Maildir(folder, create=False)
-    return [box.get_bytes(key) for key in box.keys()]  # noqa: SIM118
 
 
 def document_ids(raws: list[bytes]) -> list[str]:
@@ -167,8 +158,8 @@ def test_sigkill_under_load_loses_nothing_and_duplicates_nothing(tmp_path: Path)
         time.sleep(1)
     gateway.stop()
 
-    delivered = document_ids(messages(home, SYT_MAIL))
-    receipts = messages(home, STC_MAIL)
+    delivered = document_ids(maildir_messages(home, SYT_MAIL))
+    receipts = maildir_messages(home, STC_MAIL, "receipt")
     with sessions() as session:
         numbers = sorted(session.scalars(select(IncomingDocument.incoming_number)))
         states = set(session.scalars(select(OutgoingRecipient.state)))

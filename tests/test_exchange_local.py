@@ -25,9 +25,11 @@ from gateway.ledger.store import LedgerEntry, verify
 from gateway.receipts.mdn import read_receipt
 from gateway.smtp.handler import Principal, Submission
 from gateway.workers.deliver import deliver_one
+from gateway.workers.notices import notice_one
 from gateway.workers.process import process_one
 from gateway.workers.receipt import receipt_one
 from gateway.workers.services import Services
+from tests.mailboxes import kind_of
 from tests.test_worker_process import SKHCN, STC, STC_MAIL, SYT, envelope
 
 AGENCIES = {
@@ -54,7 +56,7 @@ def services(demo_home: Home) -> Services:
 
 
 def run_all(services: Services) -> None:
-    for step in (process_one, deliver_one, receipt_one):
+    for step in (process_one, deliver_one, receipt_one, notice_one):
         while step(services, "test-worker"):
             pass
 
@@ -66,9 +68,9 @@ def submit(services: Services, data: bytes) -> None:
     assert reply.startswith("250 ")
 
 
-def maildir(services: Services, address: str) -> list[bytes]:
+def maildir(services: Services, address: str, kind: str | None = None) -> list[bytes]:
     box = mailbox.Maildir(services.mailboxes.maildir(address), create=False)
-    return [box.get_bytes(key) for key in box.keys()]  # noqa: SIM118
+    return [raw for raw in (box.get_bytes(key) for key in box.keys()) if kind is None or kind_of(raw) == kind]  # noqa: SIM118
 
 
 def test_document_reaches_both_records_offices_and_receipts_come_back(services: Services) -> None:
@@ -81,7 +83,7 @@ def test_document_reaches_both_records_offices_and_receipts_come_back(services: 
         sent = {row.organ_id: row for row in session.scalars(select(OutgoingRecipient))}
         kinds = [e.kind for e in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))]
         assert verify(session).intact
-        assert queue.counts(session) == {"done": 5}  # 1 process + 2 deliver + 2 receipt
+        assert queue.counts(session) == {"done": 6}  # 1 process + 2 deliver + 2 receipt + 1 notice
 
     for recipient in (SYT, SKHCN):
         # The exact signed bytes in the recipient's Maildir, an incoming number, received times per Art. 11.
@@ -98,7 +100,7 @@ def test_document_reaches_both_records_offices_and_receipts_come_back(services: 
     assert kinds.count("receipt_received") == 2
 
     # Both readable receipts are in the sender's mailbox and quote the MIC of what was sent.
-    receipts = [read_receipt(raw) for raw in maildir(services, STC_MAIL)]
+    receipts = [read_receipt(raw) for raw in maildir(services, STC_MAIL, "receipt")]
     assert sorted(r.final_recipient for r in receipts) == sorted(AGENCIES[r] for r in (SYT, SKHCN))
     assert {r.mic for r in receipts} == {document.mic}
     assert {r.status_code for r in receipts} == {"01"}
@@ -119,7 +121,8 @@ def test_running_the_workers_again_changes_nothing(services: Services) -> None:
         assert [r.state for r in session.scalars(select(SubmissionRecord))] == ["accepted"]
     for recipient in (SYT, SKHCN):
         assert len(maildir(services, AGENCIES[recipient])) == 1
-    assert len(maildir(services, STC_MAIL)) == 2
+    assert len(maildir(services, STC_MAIL, "receipt")) == 2
+    assert len(maildir(services, STC_MAIL, "notice")) == 1  # the acceptance notice, once
 
 
 def test_mic_mismatch_is_recorded_as_a_failure(services: Services) -> None:

@@ -5,7 +5,6 @@ DKIM, delivered into the other's records office, and the signed receipt comes ba
 
 from __future__ import annotations
 
-import mailbox
 import re
 import signal
 import smtplib
@@ -30,10 +29,10 @@ from gateway.envelope.model import VIETNAM, Code, Organization
 from gateway.home import Home
 from gateway.ledger.store import LedgerEntry, verify
 from gateway.receipts.mdn import read_receipt
-from mailbox_adapter.maildir import MaildirDelivery
 from registry import db, peers
 from tests.fixtures.envelope import build_valid, make_header
 from tests.fixtures.smtp import free_port
+from tests.mailboxes import maildir_messages
 from tests.test_serve import credentials
 
 STC, STC_MAIL = "000.00.15.H12", "vanthu@stc.camau.lienthong.test"
@@ -139,14 +138,6 @@ def stop(gateway: Gateway) -> None:
     assert gateway.process.wait(30) == 0
 
 
-def messages(home: Home, address: str) -> list[bytes]:
-    folder = MaildirDelivery(home.mailboxes_dir).maildir(address)
-    if not folder.exists():
-        return []
-    box = mailbox.Maildir(folder, create=False)
-    return [box.get_bytes(key) for key in box.keys()]  # noqa: SIM118
-
-
 def document() -> bytes:
     today = datetime.now(VIETNAM).date()
     header = make_header(
@@ -174,22 +165,22 @@ def test_document_crosses_gateways_and_the_receipt_comes_back(gateways: tuple[Ga
     submit(province)
 
     deadline = time.monotonic() + 120
-    while not messages(province.home, STC_MAIL) and time.monotonic() < deadline:
+    while not maildir_messages(province.home, STC_MAIL, "receipt") and time.monotonic() < deadline:
         time.sleep(0.5)
     errors = ""
-    if not messages(province.home, STC_MAIL):
+    if not maildir_messages(province.home, STC_MAIL, "receipt"):
         for gateway in (province, national):
             sessions = db.session_factory(db.make_engine(gateway.home.database_url))
             with sessions() as session:
                 errors += repr([(i.task, i.state, i.last_error) for i in queue.listing(session)])
-    [raw_receipt] = messages(province.home, STC_MAIL)
+    [raw_receipt] = maildir_messages(province.home, STC_MAIL, "receipt")
     receipt = read_receipt(raw_receipt)
     assert receipt.status_code == "01", errors
     assert receipt.final_recipient == VPCP_MAIL
     assert receipt.incoming_number == 1
 
     # The national gateway delivered the exact signed bytes into the Government Office's records office.
-    [delivered] = messages(national.home, VPCP_MAIL)
+    [delivered] = maildir_messages(national.home, VPCP_MAIL)
     assert b"Lienthong-Kind: document" in delivered
     national_db = db.session_factory(db.make_engine(national.home.database_url))
     with national_db() as session:
@@ -227,14 +218,14 @@ def test_peer_outage_queues_retries_and_delivers_when_it_returns(gateways: tuple
     assert relay_item.attempts >= 2  # retried while the peer was down
     assert relay_item.state in ("pending", "claimed")
     assert "Connect" in (relay_item.last_error or "") or "refused" in (relay_item.last_error or "")
-    assert messages(province.home, STC_MAIL) == []
+    assert maildir_messages(province.home, STC_MAIL, "receipt") == []
 
     start(national)
     deadline = time.monotonic() + 90
-    while not messages(province.home, STC_MAIL) and time.monotonic() < deadline:
+    while not maildir_messages(province.home, STC_MAIL, "receipt") and time.monotonic() < deadline:
         time.sleep(0.5)
-    [raw_receipt] = messages(province.home, STC_MAIL)
+    [raw_receipt] = maildir_messages(province.home, STC_MAIL, "receipt")
     assert read_receipt(raw_receipt).status_code == "01"
-    assert len(messages(national.home, VPCP_MAIL)) == 1
+    assert len(maildir_messages(national.home, VPCP_MAIL)) == 1
     with sessions() as session:
         assert {i.state for i in queue.listing(session)} == {"done"}

@@ -21,8 +21,12 @@ from gateway.cli import main
 from gateway.home import Home
 from gateway.intake import SubmissionRecord
 from gateway.ledger.store import LedgerEntry, verify
+from gateway.receipts.notice import read_notice
 from registry import db
 from tests.fixtures.smtp import free_port
+from tests.mailboxes import maildir_messages
+
+OPERATOR_MAIL = "vanthu@skhcn.camau.lienthong.test"
 
 
 def credentials(home: Home, role: str) -> tuple[str, str]:
@@ -54,6 +58,7 @@ def served(demo_home: Home) -> Iterator[tuple[Home, int, int, subprocess.Popen[s
     configure(demo_home, *ports)
     cli(demo_home, "ca", "init")
     cli(demo_home, "cert", "issue", "tls", "--host", "localhost")
+    cli(demo_home, "cert", "issue", "smime", "--agency", "000.00.11.H12", "--mail", OPERATOR_MAIL)  # signs notices
     cli(demo_home, "dkim", "keygen")
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "--home", str(demo_home.root), "serve"],
@@ -105,15 +110,19 @@ def test_submit_through_a_running_gateway(served: tuple[Home, int, int, subproce
         [record] = session.scalars(select(SubmissionRecord)).all()
         assert record.login == login
         assert record.organ_id == "000.00.15.H12"
-    # The running workers pick it up and refuse it: a plain mail is not a document envelope.
+    # The running workers pick it up and refuse it (a plain mail is not a document envelope), and the clerk gets a
+    # signed non-acceptance notice naming the reason.
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with sessions() as session:
-            if queue.counts(session) == {"done": 1}:
+            if queue.counts(session) == {"done": 2}:
                 break
         time.sleep(0.3)
+    [notice] = maildir_messages(home, login, "notice")
+    assert read_notice(notice)["kind"] == "non-acceptance"
+    assert read_notice(notice)["reason_code"] == "HEADER_INVALID"  # no Lienthong-Kind: not an envelope
     with sessions() as session:
-        assert queue.counts(session) == {"done": 1}
+        assert queue.counts(session) == {"done": 2}
         kinds = [e.kind for e in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))]
         assert kinds == ["submitted", "refused"]
         assert verify(session).intact

@@ -6,7 +6,6 @@ and the results read back from the Maildirs and the database, on SQLite and on P
 
 from __future__ import annotations
 
-import mailbox
 import os
 import shutil
 import signal
@@ -29,9 +28,9 @@ from gateway.envelope.model import VIETNAM
 from gateway.home import Home
 from gateway.ledger.store import verify
 from gateway.receipts.mdn import read_receipt
-from mailbox_adapter.maildir import MaildirDelivery
 from registry import db
 from tests.fixtures.smtp import free_port
+from tests.mailboxes import maildir_messages
 from tests.pdfs import make_decision_pdf
 from tests.test_serve import configure, credentials
 from tests.test_worker_process import SKHCN, STC_MAIL, SYT, envelope
@@ -69,14 +68,6 @@ def gateway(pki_home: Home) -> Iterator[tuple[Home, int, subprocess.Popen[str]]]
         process.wait(30)
 
 
-def maildir_messages(home: Home, address: str) -> list[bytes]:
-    folder = MaildirDelivery(home.mailboxes_dir).maildir(address)
-    if not folder.exists():
-        return []
-    box = mailbox.Maildir(folder, create=False)
-    return [box.get_bytes(key) for key in box.keys()]  # noqa: SIM118
-
-
 def test_clerk_submission_is_delivered_and_receipted(gateway: tuple[Home, int, subprocess.Popen[str]]) -> None:
     home, port, process = gateway
     login, password = credentials(home, "clerk")
@@ -92,9 +83,9 @@ def test_clerk_submission_is_delivered_and_receipted(gateway: tuple[Home, int, s
         assert client.sendmail(login, recipients, data) == {}
 
     deadline = time.monotonic() + 90
-    while len(maildir_messages(home, STC_MAIL)) < 2 and time.monotonic() < deadline:
+    while len(maildir_messages(home, STC_MAIL, "receipt")) < 2 and time.monotonic() < deadline:
         time.sleep(0.5)
-    receipts = [read_receipt(raw) for raw in maildir_messages(home, STC_MAIL)]
+    receipts = [read_receipt(raw) for raw in maildir_messages(home, STC_MAIL, "receipt")]
     assert len(receipts) == 2, process.stderr.read() if process.poll() is not None and process.stderr else ""
     assert {r.status_code for r in receipts} == {"01"}
     assert len(maildir_messages(home, "vanthu@syt.camau.lienthong.test")) == 1
@@ -131,9 +122,9 @@ def test_send_command_submits_like_an_agency_system(
     assert result.stdout.startswith(f"000.00.15.H12,{today.replace('-', '/')},21/STC-VP: 250 2.0.0 Accepted")
 
     deadline = time.monotonic() + 90
-    while len(maildir_messages(home, STC_MAIL)) < 2 and time.monotonic() < deadline:
+    while len(maildir_messages(home, STC_MAIL, "receipt")) < 2 and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert {read_receipt(raw).status_code for raw in maildir_messages(home, STC_MAIL)} == {"01"}
+    assert {read_receipt(raw).status_code for raw in maildir_messages(home, STC_MAIL, "receipt")} == {"01"}
 
     (tmp_path / "wrong").write_text("not the password\n", encoding="utf-8")
     wrong = subprocess.run(
@@ -165,6 +156,6 @@ def test_swaks_submission(gateway: tuple[Home, int, subprocess.Popen[str]], tmp_
     assert result.returncode == 0, result.stdout + result.stderr
     assert "250 2.0.0 Accepted as submission" in result.stdout
     deadline = time.monotonic() + 90
-    while len(maildir_messages(home, STC_MAIL)) < 2 and time.monotonic() < deadline:
+    while len(maildir_messages(home, STC_MAIL, "receipt")) < 2 and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert {read_receipt(raw).status_code for raw in maildir_messages(home, STC_MAIL)} == {"01"}
+    assert {read_receipt(raw).status_code for raw in maildir_messages(home, STC_MAIL, "receipt")} == {"01"}

@@ -67,6 +67,13 @@ submission_tls_port = 10465
 relay_port = 10025
 # TLS: the active certificate from `lienthong cert issue tls --host NAME` (empty: the gateway domain), or PEM files.
 tls_host = ""
+
+[notices]
+# OrganId of the agency operating this gateway: its certificate signs acceptance, non-acceptance, warning and
+# non-delivery notices to the sender's records office. Empty: no notices (the ledger still records everything).
+operator = {operator}
+warning_office_hours = 4
+non_delivery_office_hours = 16
 """
 
 
@@ -77,7 +84,13 @@ def registry_sessions(home: Home) -> sessionmaker[Session]:
 
 def _config_text(demo_wanted: bool, database_url: str | None) -> tuple[str, Settings]:
     name, domain = DEMO_GATEWAY if demo_wanted else ("lienthong", "lienthong.localhost")
-    text = _TEMPLATE.format(name=json.dumps(name), domain=json.dumps(domain), url=json.dumps(database_url or ""))
+    operator = demo.OPERATOR if demo_wanted else ""
+    text = _TEMPLATE.format(
+        name=json.dumps(name),
+        domain=json.dumps(domain),
+        url=json.dumps(database_url or ""),
+        operator=json.dumps(operator),
+    )
     return text, settings_from_mapping(tomllib.loads(text), f"--database-url {database_url!r}")
 
 

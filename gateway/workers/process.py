@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,8 @@ from gateway.errors import LienthongError
 from gateway.intake import SubmissionRecord
 from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
+from gateway.receipts.notice import NoticeKind, problem_lines
+from gateway.workers.notices import enqueue_notice
 from gateway.workers.services import Services
 from gateway.workers.signing import sign_outgoing
 
@@ -142,6 +145,7 @@ def _accept(
         for recipient in recipients:
             payload = {"document_id": header.document_id, "recipient": recipient, "blob": stored}
             queue.enqueue(session, DELIVER_TASK, f"{DELIVER_TASK}:{header.document_id}:{recipient}", payload, now)
+        _notify(session, NoticeKind.ACCEPTANCE, submission_id, organ_id, {"document_id": header.document_id}, now)
         _finish(session, item_id, worker, submission_id, "accepted", now)
 
 
@@ -168,10 +172,24 @@ def _refuse(
                 details={"submission": submission_id, "problems": [_problem(p) for p in error.problems]},
             ),
         )
+        refusal = {
+            "reason_code": error.primary.code,
+            "problems": list(problem_lines([(p.code, p.field) for p in error.problems])),
+        }
+        _notify(session, NoticeKind.NON_ACCEPTANCE, submission_id, organ_id, refusal, now)
         _finish(session, item_id, worker, submission_id, "refused", now)
     if forbidden:
         # Art. 4.1: nothing of a classified document or a denunciation is kept; the ledger holds its hash only.
         services.blobs.purge(digest)
+
+
+def _notify(
+    session: Session, kind: NoticeKind, submission_id: int, organ_id: str | None, extra: dict[str, Any], now: datetime
+) -> None:
+    record = session.get(SubmissionRecord, submission_id)
+    if record is not None:
+        payload = {"to": record.mail_from, "sender": organ_id, "submission": submission_id, **extra}
+        enqueue_notice(session, kind, payload, now)
 
 
 def _problem(problem: Problem) -> dict[str, str | None]:

@@ -16,6 +16,7 @@ import socket
 from collections.abc import Callable
 
 from gateway.workers.deliver import arrive_one, deliver_one
+from gateway.workers.notices import notice_one, watch_once
 from gateway.workers.process import process_one
 from gateway.workers.receipt import receipt_one
 from gateway.workers.relay import relay_one
@@ -30,7 +31,9 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("arrive", arrive_one),
     ("relay", relay_one),
     ("receipt", receipt_one),
+    ("notice", notice_one),
 )
+WATCH_INTERVAL_SECONDS = 60.0
 
 
 async def run_workers(services: Services, stop: asyncio.Event, idle_seconds: float = 0.5) -> None:
@@ -48,4 +51,13 @@ async def run_workers(services: Services, stop: asyncio.Event, idle_seconds: flo
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), idle_seconds)
 
-    await asyncio.gather(*(loop(kind, step) for kind, step in STEPS))
+    async def watch() -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(watch_once, services)
+            except Exception:
+                log.exception("notice watch failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), WATCH_INTERVAL_SECONDS)
+
+    await asyncio.gather(watch(), *(loop(kind, step) for kind, step in STEPS))

@@ -43,7 +43,10 @@ class Services:
     mailboxes: MaildirDelivery
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lease: timedelta = timedelta(minutes=5)
-    client_tls: ssl.SSLContext | None = None  # for relaying to peer gateways; None when we hold no TLS certificate
+    client_tls: ssl.SSLContext | None = None
+    operator: str = ""  # OrganId whose certificate signs the gateway's notices
+    warning_office_hours: float = 4.0
+    non_delivery_office_hours: float = 16.0  # for relaying to peer gateways; None when we hold no TLS certificate
     convert_legacy: Collection[str] = ()
     inspector: PdfInspector = inspect_pdf_isolated
     clock: Callable[[], datetime] = field(default=_now)
@@ -69,6 +72,9 @@ class Services:
             ),
             lease=timedelta(seconds=home.settings.queue.lease_seconds),
             client_tls=_client_tls(home, sessions),
+            operator=home.settings.notices.operator,
+            warning_office_hours=home.settings.notices.warning_office_hours,
+            non_delivery_office_hours=home.settings.notices.non_delivery_office_hours,
             convert_legacy=home.settings.envelope.convert_legacy,
         )
 

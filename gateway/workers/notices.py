@@ -1,0 +1,133 @@
+"""Notices to the sender's records office, and the watch that issues warnings and non-delivery notices.
+
+The processing worker queues an acceptance or non-acceptance notice for every submission; the watch looks for
+recipients that have not answered with a receipt after ``[notices] warning_office_hours`` (counted on the office-hours
+calendar of the sending agency) and again after ``non_delivery_office_hours``. Each notice is queued under a key that
+makes it unique, so a notice is issued once however often the watch runs or a worker restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from certs.lifecycle import active_signer
+from gateway import queue
+from gateway.documents import OutgoingDocument, OutgoingRecipient
+from gateway.errors import LienthongError
+from gateway.intake import SubmissionRecord
+from gateway.ledger.events import Event, EventKind
+from gateway.ledger.store import append
+from gateway.receipts.notice import Notice, NoticeKind, build_notice
+from gateway.workers.services import Services
+from registry.models import Agency
+
+log = logging.getLogger(__name__)
+
+NOTICE_TASK = "notice"
+_LEDGER = {NoticeKind.WARNING: EventKind.WARNING, NoticeKind.NON_DELIVERY: EventKind.NON_DELIVERY}
+
+
+def enqueue_notice(session: Session, kind: NoticeKind, payload: dict[str, Any], now: datetime) -> None:
+    payload = {**payload, "kind": kind.value}
+    parts = (kind.value, payload.get("submission"), payload.get("document_id"), payload.get("recipient"))
+    key = ":".join([NOTICE_TASK, *(str(p) for p in parts)])
+    queue.enqueue(session, NOTICE_TASK, key, payload, now)
+
+
+def notice_one(services: Services, worker: str) -> bool:
+    """Build, sign and deliver one queued notice; False when there was nothing to do."""
+    now = services.clock()
+    with services.sessions.begin() as session:
+        item = queue.claim(session, worker, now, services.lease, tasks=(NOTICE_TASK,))
+        if item is None:
+            return False
+        item_id, payload = item.id, item.data()
+        operator = session.get(Agency, services.operator) if services.operator else None
+        if operator is None or not operator.primary_mailbox:
+            # No operator configured: the ledger is the record; nothing to sign notices with.
+            queue.complete(session, item_id, worker, now)
+            return True
+        try:
+            signer = active_signer(session, operator.organ_id, services.chain)
+        except LienthongError as exc:
+            queue.fail(session, item_id, worker, str(exc), now, services.retry)
+            return True
+        kind = NoticeKind(payload["kind"])
+        sender = payload.get("sender") or ""
+        effective = services.calendar.effective(now, sender or None)
+        notice = Notice(
+            kind=kind,
+            to=payload["to"],
+            submission=payload.get("submission"),
+            document_id=payload.get("document_id") or "",
+            at=now,
+            effective_at=effective.effective_local,
+            calendar_version=effective.calendar_version,
+            reason_code=payload.get("reason_code"),
+            problems=tuple(payload.get("problems", ())),
+            recipient=payload.get("recipient"),
+        )
+        message = build_notice(notice, signer, operator.primary_mailbox, services.domain)
+        key = "notice-" + hashlib.sha256(notice.key().encode()).hexdigest()[:40]
+        services.mailboxes.deliver(notice.to, message, key)
+        if kind in _LEDGER:
+            append(
+                session,
+                Event(
+                    _LEDGER[kind],
+                    now,
+                    notice.document_id,
+                    sender or None,
+                    counterpart=notice.recipient,
+                    content_sha256=hashlib.sha256(message).hexdigest(),
+                    effective_at=effective.effective_local,
+                    calendar_version=effective.calendar_version,
+                ),
+            )
+        queue.complete(session, item_id, worker, now)
+    return True
+
+
+def watch_once(services: Services, now: datetime | None = None, horizon: timedelta = timedelta(days=60)) -> int:
+    """Queue warnings and non-delivery notices that are due; return how many were queued (0 most of the time)."""
+    now = now or services.clock()
+    queued = 0
+    with services.sessions.begin() as session:
+        documents = session.scalars(select(OutgoingDocument).where(OutgoingDocument.accepted_at > now - horizon)).all()
+        for document in documents:
+            answered = set(
+                session.scalars(
+                    select(OutgoingRecipient.organ_id).where(OutgoingRecipient.document_id == document.document_id)
+                )
+            )
+            silent = [r for r in document.recipients.split(",") if r and r not in answered]
+            if not silent:
+                continue
+            for kind, hours in (
+                (NoticeKind.WARNING, services.warning_office_hours),
+                (NoticeKind.NON_DELIVERY, services.non_delivery_office_hours),
+            ):
+                due = services.calendar.office_hours_later(
+                    document.accepted_at, timedelta(hours=hours), document.organ_id
+                )
+                if now < due:
+                    continue
+                submission = session.get(SubmissionRecord, document.submission_id)
+                for recipient in silent:
+                    payload = {
+                        "to": submission.mail_from if submission else "",
+                        "sender": document.organ_id,
+                        "submission": document.submission_id,
+                        "document_id": document.document_id,
+                        "recipient": recipient,
+                    }
+                    if payload["to"]:
+                        enqueue_notice(session, kind, payload, now)
+                        queued += 1
+    return queued

@@ -1,0 +1,111 @@
+"""Signed notices to the sender: acceptance, non-acceptance (without content for Art. 4.1 refusals), and the watch
+that issues a warning and then a non-delivery notice when no receipt comes back within office hours."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from certs.verify import Sender
+from gateway.cli import main
+from gateway.envelope.pdf import inspect_pdf
+from gateway.home import Home
+from gateway.ledger.store import LedgerEntry
+from gateway.receipts.notice import read_notice
+from gateway.workers.notices import notice_one, watch_once
+from gateway.workers.process import process_one
+from gateway.workers.services import Services
+from tests.mailboxes import maildir_messages
+from tests.test_exchange_local import submit
+from tests.test_worker_process import STC, STC_MAIL, envelope
+
+OPERATOR, OPERATOR_MAIL = "000.00.11.H12", "vanthu@skhcn.camau.lienthong.test"
+# Friday 13 Feb 2026 17:30 in Vietnam: the office-hours clock starts on Monday 23 Feb 07:00 (after Tết).
+ACCEPTED = datetime(2026, 2, 13, 10, 30, tzinfo=UTC)
+NOW = [ACCEPTED]  # the workers' clock; the watch test moves it forward
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock() -> None:
+    NOW[0] = ACCEPTED
+
+
+def cli(home: Home, *args: str) -> None:
+    result = CliRunner().invoke(main, ["--home", str(home.root), *args])
+    assert result.exit_code == 0, result.output + result.stderr
+
+
+@pytest.fixture
+def services(demo_home: Home) -> Services:
+    cli(demo_home, "ca", "init")
+    cli(demo_home, "cert", "issue", "smime", "--agency", STC, "--mail", STC_MAIL)
+    cli(demo_home, "cert", "issue", "smime", "--agency", OPERATOR, "--mail", OPERATOR_MAIL)
+    cli(demo_home, "dkim", "keygen")
+    built = Services.from_home(demo_home)
+    assert built.operator == OPERATOR  # the demo names the Sở Khoa học và Công nghệ as operator
+    return replace(built, inspector=inspect_pdf, clock=lambda: NOW[0])
+
+
+def drain(services: Services) -> None:
+    while process_one(services, "w") or notice_one(services, "w"):
+        pass
+
+
+def test_acceptance_notice_is_signed_by_the_operator(services: Services, demo_home: Home, tmp_path: Path) -> None:
+    submit(services, envelope(issued=date(2026, 2, 13)))
+    drain(services)
+    [raw] = maildir_messages(demo_home, STC_MAIL, "notice")
+    data = read_notice(raw)
+    assert data["kind"] == "acceptance"
+    assert data["document_id"] == "000.00.15.H12,2026/02/13,15/STC-VP"
+    services.verifier.verify_sync(raw, Sender(OPERATOR, frozenset({OPERATOR_MAIL})))
+    (tmp_path / "notice.eml").write_bytes(raw)
+    openssl = subprocess.run(
+        ["openssl", "cms", "-verify", "-in", str(tmp_path / "notice.eml"), "-CAfile",
+         str(demo_home.keys_dir / "ca" / "root.pem"), "-purpose", "smimesign", "-out", "/dev/null"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert openssl.returncode == 0, openssl.stderr
+
+
+def test_non_acceptance_of_a_classified_document_names_the_rule_not_the_content(
+    services: Services, demo_home: Home
+) -> None:
+    subject = "(TỐI MẬT) Về việc phương án bảo vệ mục tiêu"
+    submit(services, envelope(subject=subject, issued=date(2026, 2, 13)))
+    drain(services)
+    [raw] = maildir_messages(demo_home, STC_MAIL, "notice")
+    data = read_notice(raw)
+    assert data["kind"] == "non-acceptance"
+    assert data["reason_code"] == "CLASSIFIED"
+    assert "phương án bảo vệ" not in raw.decode("utf-8", "replace")
+    assert "phương án bảo vệ" not in str(data)
+
+
+def test_warning_then_non_delivery_when_no_receipt_comes(services: Services, demo_home: Home) -> None:
+    submit(services, envelope(issued=date(2026, 2, 13)))
+    drain(services)  # accepted; the deliver items are never run here, so no receipt will come
+    # 4 office hours after acceptance: Monday 23 Feb 11:00 in Vietnam (04:00 UTC).
+    assert watch_once(services, now=datetime(2026, 2, 23, 3, 59, tzinfo=UTC)) == 0
+    assert watch_once(services, now=datetime(2026, 2, 23, 4, 0, 1, tzinfo=UTC)) == 2  # one per silent recipient
+    assert watch_once(services, now=datetime(2026, 2, 23, 5, 0, tzinfo=UTC)) == 2  # queued again: de-duplicated
+    NOW[0] = datetime(2026, 2, 23, 5, 0, tzinfo=UTC)
+    drain(services)
+    kinds = sorted(str(read_notice(raw)["kind"]) for raw in maildir_messages(demo_home, STC_MAIL, "notice"))
+    assert kinds == ["acceptance", "warning", "warning"]
+    # 16 office hours: Tuesday 24 Feb 17:00 in Vietnam (10:00 UTC).
+    assert watch_once(services, now=datetime(2026, 2, 24, 10, 0, 1, tzinfo=UTC)) == 4
+    NOW[0] = datetime(2026, 2, 24, 10, 0, 1, tzinfo=UTC)
+    drain(services)
+    kinds = sorted(str(read_notice(raw)["kind"]) for raw in maildir_messages(demo_home, STC_MAIL, "notice"))
+    assert kinds == ["acceptance", "non-delivery", "non-delivery", "warning", "warning"]
+    with services.sessions() as session:
+        events = [e.kind for e in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))]
+    assert events.count("warning") == 2
+    assert events.count("non_delivery") == 2
