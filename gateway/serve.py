@@ -94,15 +94,16 @@ async def start(home: Home, services: Services) -> Running:
 
 async def serve(home: Home, ready: asyncio.Event | None = None) -> None:
     """Run until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # Handlers first: a supervisor may send SIGTERM as soon as it reads that we are listening.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     services = Services.from_home(home)
     running = await start(home, services)
     for kind, host, port in running.addresses:
         log.info("%s listening on %s:%s", kind, host, port)
         print(f"lienthong: {kind} listening on {host}:{port}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     workers = asyncio.create_task(run_workers(services, stop))
     if ready is not None:
         ready.set()

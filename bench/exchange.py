@@ -1,0 +1,175 @@
+"""End-to-end exchange between two real gateways on loopback, against the cost floor of the same documents.
+
+Two `lienthong serve` processes (a province and a national axis gateway, each with its own CA; SQLite) exchange
+documents with 200 KB PDFs: submitted over SMTP/TLS at the province, processed, signed, relayed over mutual TLS with
+DKIM, delivered, receipted, and the receipt relayed back and recorded. It prints:
+
+- documents/s end to end (first submission to the last receipt recorded at the sender), several clients at once;
+- acceptance latency p50/p99 (SMTP DATA to 250) at about half that rate;
+- the cost floor: S/MIME signing + verification, SHA-256 and an fsync'd write of the same documents in one process
+  with no SMTP and no parsing, and the ratio between the two.
+
+Targets (issue 5, 2-core machine): >= 100 documents/s end to end; acceptance p99 <= 100 ms at half that load.
+Run: .venv/bin/python bench/exchange.py [DOCUMENTS]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import smtplib
+import ssl
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import func, select
+
+from bench.envelope import make_pdf
+from certs import context
+from certs.lifecycle import active_signer
+from certs.verify import Sender
+from gateway.documents import OutgoingRecipient
+from gateway.envelope.build import build_document
+from gateway.envelope.model import VIETNAM, Code, Organization
+from gateway.workers.signing import sign_outgoing
+from registry import db
+from tests.fixtures.envelope import make_header
+from tests.gateways import STC, STC_MAIL, VPCP, VPCP_MAIL, Gateway, make_pair, start
+from tests.test_serve import credentials
+
+
+def documents(count: int, first: int, pdf: bytes) -> list[bytes]:
+    today = datetime.now(VIETNAM).date()
+    out = []
+    for n in range(first, first + count):
+        header = make_header(
+            from_=Organization(STC, organ_name="Sở Tài chính tỉnh Cà Mau", email=STC_MAIL),
+            code=Code(str(n), "STC-BENCH"),
+            issued=today,
+        )
+        header = replace(header, to=(Organization(VPCP, organ_name="Văn phòng Chính phủ", email=VPCP_MAIL),))
+        out.append(build_document(header, pdf, sent_at=datetime.now(VIETNAM)))
+    return out
+
+
+def sender_receipts(province: Gateway) -> int:
+    sessions = db.session_factory(db.make_engine(province.home.database_url))
+    with sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(OutgoingRecipient)) or 0)
+
+
+def client(province: Gateway) -> smtplib.SMTP:
+    login, password = credentials(province.home, "system")
+    tls = ssl.create_default_context(cafile=str(province.home.keys_dir / "ca" / "root.pem"))
+    tls.check_hostname = False  # chain verified; the demo domain does not resolve here
+    smtp = smtplib.SMTP("127.0.0.1", province.submission, timeout=120)
+    smtp.starttls(context=tls)
+    smtp.login(login, password)
+    return smtp
+
+
+def submit_all(province: Gateway, batch: list[bytes], clients: int) -> list[float]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def work(share: list[bytes]) -> None:
+        smtp = client(province)
+        for data in share:
+            started = time.perf_counter()
+            smtp.sendmail(STC_MAIL, [VPCP_MAIL], data)
+            with lock:
+                latencies.append(time.perf_counter() - started)
+        smtp.quit()
+
+    threads = [threading.Thread(target=work, args=(batch[i::clients],)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies
+
+
+def wait_for(province: Gateway, expected: int, limit: float = 900) -> None:
+    deadline = time.monotonic() + limit
+    while sender_receipts(province) < expected:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out: {sender_receipts(province)} of {expected} receipts recorded")
+        time.sleep(0.2)
+
+
+def cost_floor(province: Gateway, batch: list[bytes], folder: Path) -> float:
+    sessions = db.open_registry(province.home.database_url)
+    with sessions() as session:
+        signer = active_signer(session, STC, context.chain(province.home))
+    verifier = context.verifier(province.home)
+    keys = context.dkim_signing_keys(province.home)
+    sender = Sender(STC, frozenset({STC_MAIL}))
+    started = time.perf_counter()
+    for n, data in enumerate(batch):
+        outgoing = sign_outgoing(data, signer, province.home.settings.gateway.domain, keys)
+        verifier.verify_sync(outgoing.message, sender)
+        digest = hashlib.sha256(outgoing.message).hexdigest()
+        fd = os.open(folder / f"{n}-{digest[:8]}", os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, outgoing.message)
+        os.fsync(fd)
+        os.close(fd)
+    return len(batch) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, {count} documents, 200 KB PDFs, SQLite")
+    folder = Path(tempfile.mkdtemp(prefix="lienthong-bench-"))
+    province, national = make_pair(folder)
+    pdf = make_pdf(200 * 1024)
+    for gateway in (province, national):
+        start(gateway)
+    try:
+        batch = documents(count, 1, pdf)
+        print(f"message size {len(batch[0]) / 1024:.0f} KiB")
+        t0 = time.perf_counter()
+        submit_all(province, batch, clients=4)
+        accepted = time.perf_counter() - t0
+        wait_for(province, count)
+        elapsed = time.perf_counter() - t0
+        rate = count / elapsed
+        print(f"end to end: {rate:.1f} documents/s ({count} in {elapsed:.1f} s; all accepted after {accepted:.1f} s)")
+
+        # Latency at about half that rate: one client, paced.
+        paced = documents(max(40, count // 4), count + 1, pdf)
+        interval = 2.0 / rate
+        smtp = client(province)
+        latencies = []
+        for data in paced:
+            started = time.perf_counter()
+            smtp.sendmail(STC_MAIL, [VPCP_MAIL], data)
+            took = time.perf_counter() - started
+            latencies.append(took)
+            time.sleep(max(0.0, interval - took))
+        smtp.quit()
+        wait_for(province, count + len(paced))
+        p50 = statistics.median(latencies) * 1000
+        p99 = statistics.quantiles(latencies, n=100)[98] * 1000
+        print(f"acceptance latency at {1 / interval:.1f} submissions/s: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+
+        floor = cost_floor(province, batch[: min(count, 100)], folder)
+        print(f"cost floor (sign + verify + SHA-256 + fsync, one process): {floor:.1f} documents/s")
+        print(f"end to end / cost floor: {rate / floor:.2f}")
+    finally:
+        for gateway in (province, national):
+            if gateway.process is not None and gateway.process.poll() is None:
+                gateway.process.send_signal(signal.SIGTERM)
+                gateway.process.wait(60)
+
+
+if __name__ == "__main__":
+    main()
