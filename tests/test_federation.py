@@ -13,7 +13,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
+from hashlib import sha256
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -70,7 +72,9 @@ def submit(province: Gateway) -> None:
         assert client.sendmail(login, [VPCP_MAIL], document()) == {}
 
 
-def test_document_crosses_gateways_and_the_receipt_comes_back(gateways: tuple[Gateway, Gateway]) -> None:
+def test_document_crosses_gateways_and_the_receipt_comes_back(
+    gateways: tuple[Gateway, Gateway], tmp_path: Path
+) -> None:
     province, national = gateways
     submit(province)
 
@@ -109,6 +113,26 @@ def test_document_crosses_gateways_and_the_receipt_comes_back(gateways: tuple[Ga
         assert verify(session).intact
         kinds = [e.kind for e in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))]
     assert kinds == ["submitted", "accepted", "relayed", "receipt_received"]
+
+    # Both ledgers name the same bytes: what the province signed and relayed is what the national gateway delivered.
+    def content(sessions: Any, kind: str) -> str:
+        with sessions() as session:
+            entry = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == kind)).one()
+            return str(entry.data()["content_sha256"])
+
+    assert content(province_db, "accepted") == content(national_db, "delivered") == sha256(delivered).hexdigest()
+    assert content(national_db, "receipt_sent") == content(province_db, "receipt_received")
+
+    # The document and the receipt verify with openssl against the signer's provincial root.
+    for raw, root in ((delivered, province.home), (raw_receipt, national.home)):
+        path = tmp_path / "message.eml"
+        path.write_bytes(raw)
+        result = subprocess.run(
+            ["openssl", "cms", "-verify", "-in", str(path), "-CAfile", str(root.keys_dir / "ca" / "root.pem"),
+             "-purpose", "smimesign", "-out", "/dev/null"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
 
 
 def test_peer_outage_queues_retries_and_delivers_when_it_returns(gateways: tuple[Gateway, Gateway]) -> None:
