@@ -54,25 +54,32 @@ class _Refusal(Exception):
 
 def deliver_one(services: Services, worker: str) -> bool:
     """Do one ``deliver`` item (a document accepted here); False when there was nothing to do."""
+    return _take(services, worker, DELIVER_TASK)
+
+
+def arrive_one(services: Services, worker: str) -> bool:
+    """Do one ``arrive`` item (a document a peer gateway relayed to an agency hosted here)."""
+    return _take(services, worker, ARRIVE_TASK)
+
+
+def _take(services: Services, worker: str, task: str) -> bool:
     now = services.clock()
     with services.sessions.begin() as session:
-        item = queue.claim(session, worker, now, services.lease, tasks=(DELIVER_TASK,))
+        item = queue.claim(session, worker, now, services.lease, tasks=(task,))
         if item is None:
             return False
         item_id, payload = item.id, item.data()
         agency = session.get(Agency, payload["recipient"])
         mailbox = agency.primary_mailbox if agency is not None else None
         if agency is None or mailbox is None:
-            queue.fail(
-                session,
-                item_id,
-                worker,
-                f"recipient {payload['recipient']} has no records-office mailbox",
-                now,
-                services.retry,
-            )
+            error = f"recipient {payload['recipient']} has no records-office mailbox"
+            queue.fail(session, item_id, worker, error, now, services.retry)
             return True
         if agency.gateway != services.gateway_name:
+            if task == ARRIVE_TASK:  # the registry changed since the peer relayed it: not ours to deliver
+                error = f"recipient {agency.organ_id} is hosted by {agency.gateway!r}, not here"
+                queue.fail(session, item_id, worker, error, now, services.retry)
+                return True
             # Hosted by a peer gateway: hand the signed message to the relay, from the sender's records office.
             sender = session.get(Agency, _sender_of(session, payload["document_id"]))
             relay = {
@@ -86,29 +93,6 @@ def deliver_one(services: Services, worker: str) -> bool:
             }
             queue.enqueue(session, RELAY_TASK, f"{RELAY_TASK}:{payload['document_id']}:{agency.organ_id}", relay, now)
             queue.complete(session, item_id, worker, now)
-            return True
-    return _arrive_and_route(services, worker, item_id, payload["blob"], payload["recipient"], mailbox, now)
-
-
-def arrive_one(services: Services, worker: str) -> bool:
-    """Do one ``arrive`` item (a document a peer gateway relayed to an agency hosted here)."""
-    now = services.clock()
-    with services.sessions.begin() as session:
-        item = queue.claim(session, worker, now, services.lease, tasks=(ARRIVE_TASK,))
-        if item is None:
-            return False
-        item_id, payload = item.id, item.data()
-        agency = session.get(Agency, payload["recipient"])
-        mailbox = agency.primary_mailbox if agency is not None else None
-        if mailbox is None:
-            queue.fail(
-                session,
-                item_id,
-                worker,
-                f"recipient {payload['recipient']} has no records-office mailbox",
-                now,
-                services.retry,
-            )
             return True
     return _arrive_and_route(services, worker, item_id, payload["blob"], payload["recipient"], mailbox, now)
 
