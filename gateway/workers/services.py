@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import ssl
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,7 +17,7 @@ from certs import context, dkim
 from certs.verify import Verifier
 from gateway.blobs import BlobStore
 from gateway.calendar import Calendar
-from gateway.envelope.pdf import inspect_pdf_isolated
+from gateway.envelope.pdf import PdfInfo, PdfLimits, inspect_pdf_isolated
 from gateway.envelope.registry_directory import RegistryDirectory
 from gateway.envelope.rules.base import PdfInspector
 from gateway.errors import ConfigError
@@ -27,6 +30,34 @@ from registry import db
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+class CachedInspector:
+    """Remembers what a PDF inspection found, by the PDF's SHA-256.
+
+    Inspecting untrusted PDFs happens in a separate worker process (memory cap, hard timeout), which costs tens of
+    milliseconds per call; the same PDF is looked at again when a document accepted here is delivered to a records
+    office hosted here. Only successful inspections are kept: a refusal is always recomputed.
+    """
+
+    def __init__(self, inner: PdfInspector, size: int = 256) -> None:
+        self._inner = inner
+        self._size = size
+        self._seen: OrderedDict[tuple[str, PdfLimits | None], PdfInfo] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, data: bytes, limits: PdfLimits | None) -> PdfInfo:
+        key = (hashlib.sha256(data).hexdigest(), limits)
+        with self._lock:
+            if key in self._seen:
+                self._seen.move_to_end(key)
+                return self._seen[key]
+        info = self._inner(data, limits)
+        with self._lock:
+            self._seen[key] = info
+            while len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+        return info
 
 
 @dataclass(frozen=True)
@@ -76,6 +107,7 @@ class Services:
             warning_office_hours=home.settings.notices.warning_office_hours,
             non_delivery_office_hours=home.settings.notices.non_delivery_office_hours,
             convert_legacy=home.settings.envelope.convert_legacy,
+            inspector=CachedInspector(inspect_pdf_isolated),
         )
 
 
