@@ -26,13 +26,12 @@ from gateway.blobs import BlobStore
 from gateway.calendar import Calendar
 from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
+from gateway.queue import Task
 from gateway.reasons import reason
 from gateway.smtp.handler import Submission
 from registry.models import Base, UtcDateTime
 
 log = logging.getLogger(__name__)
-
-PROCESS_TASK = "process"
 
 
 class SubmissionRecord(Base):
@@ -115,5 +114,5 @@ class SubmissionIntake:
                     details={"submission": record.id, "login": submission.principal.login},
                 ),
             )
-            queue.enqueue(session, PROCESS_TASK, f"{PROCESS_TASK}:{record.id}", {"submission": record.id}, now=now)
+            queue.enqueue(session, Task.PROCESS, f"{Task.PROCESS}:{record.id}", {"submission": record.id}, now=now)
             return record.id, False

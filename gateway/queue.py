@@ -26,6 +26,17 @@ from gateway.errors import InputError, NotFoundError
 from registry.models import Base, UtcDateTime
 
 
+class Task(StrEnum):
+    """The kinds of queued work; each has one worker step under ``gateway/workers/``."""
+
+    PROCESS = "process"  # a submission to validate, sign and route
+    DELIVER = "deliver"  # an accepted document for one recipient
+    ARRIVE = "arrive"  # a document a peer gateway relayed to a records office hosted here
+    RELAY = "relay"  # a document or receipt for a peer gateway
+    RECEIPT = "receipt"  # a receipt to check against what was sent
+    NOTICE = "notice"  # a notice to the sender's records office
+
+
 class State(StrEnum):
     PENDING = "pending"
     CLAIMED = "claimed"

@@ -7,7 +7,6 @@ import asyncio
 import datetime as dt
 import smtplib
 import ssl
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from gateway.smtp.server import ListenerOptions, start_relay
 from gateway.smtp.tls import gateway_certificate, server_context
 from registry import db, peers
 from registry.models import PeerGateway
-from tests.fixtures.smtp import free_port
+from tests.fixtures.smtp import free_port, serving
 
 HOSTED = "vanthu@syt.camau.lienthong.test"
 PEER_DOMAIN = "quocgia.lienthong.test"
@@ -65,33 +64,16 @@ def relay(demo_home: Home, tmp_path: Path) -> Iterator[Relay]:
         record = session.scalars(select(CertificateRecord).where(CertificateRecord.host == PEER_DOMAIN)).one()
     certificate = gateway_certificate(demo_home, sessions)
     handler = RelayHandler(sessions, BlobStore(demo_home.blobs_dir), "camau")
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
     port = free_port()
     tls = server_context(demo_home, certificate, require_client=True)
-    server = asyncio.run_coroutine_threadsafe(
-        start_relay(handler, tls, ListenerOptions("127.0.0.1", port, timeout_seconds=10)), loop
-    ).result(10)
+
+    async def start() -> list[asyncio.Server]:
+        return [await start_relay(handler, tls, ListenerOptions("127.0.0.1", port, timeout_seconds=10))]
+
     chain = tmp_path / "peer-chain.pem"
     chain.write_bytes(Path(record.cert_path).read_bytes() + context.trust_files(demo_home).issuing_cert.read_bytes())
-    try:
+    with serving(start):
         yield Relay(port, demo_home, chain, Path(record.key_path), peer_keys)
-    finally:
-
-        async def stop() -> None:
-            server.close()
-            await server.wait_closed()
-            current = asyncio.current_task()
-            pending = [t for t in asyncio.all_tasks() if t is not current]
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 def client_tls(relay: Relay, cert: Path | None, key: Path | None) -> ssl.SSLContext:

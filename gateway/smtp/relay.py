@@ -25,15 +25,13 @@ from gateway import queue
 from gateway.addresses import Address
 from gateway.blobs import BlobStore
 from gateway.errors import InputError, LienthongError
+from gateway.queue import Task
 from gateway.reasons import reason
 from gateway.smtp.tls import peer_names
 from registry import agencies
 from registry.models import PeerGateway
 
 log = logging.getLogger(__name__)
-
-ARRIVE_TASK = "arrive"
-RECEIPT_TASK = "receipt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +132,7 @@ class RelayHandler:
             if kind == "document":
                 for organ_id in recipients:
                     payload = {"blob": digest, "recipient": organ_id, "peer": peer.name}
-                    queue.enqueue(session, ARRIVE_TASK, f"{ARRIVE_TASK}:{digest}:{organ_id}", payload, now)
+                    queue.enqueue(session, Task.ARRIVE, f"{Task.ARRIVE}:{digest}:{organ_id}", payload, now)
             else:
-                queue.enqueue(session, RECEIPT_TASK, f"{RECEIPT_TASK}:{digest}", {"blob": digest}, now)
+                queue.enqueue(session, Task.RECEIPT, f"{Task.RECEIPT}:{digest}", {"blob": digest}, now)
         return digest

@@ -33,17 +33,13 @@ from gateway.envelope.validate import validate
 from gateway.errors import LienthongError
 from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
+from gateway.queue import Task
 from gateway.receipts.mdn import DeliveryFacts, build_receipt
 from gateway.workers.services import Services
 from registry.models import Agency, SequenceKind
 from registry.sequences import allocate
 
 log = logging.getLogger(__name__)
-
-DELIVER_TASK = "deliver"
-ARRIVE_TASK = "arrive"
-RECEIPT_TASK = "receipt"
-RELAY_TASK = "relay"
 
 
 class _Refusal(Exception):
@@ -54,12 +50,12 @@ class _Refusal(Exception):
 
 def deliver_one(services: Services, worker: str) -> bool:
     """Do one ``deliver`` item (a document accepted here); False when there was nothing to do."""
-    return _take(services, worker, DELIVER_TASK)
+    return _take(services, worker, Task.DELIVER)
 
 
 def arrive_one(services: Services, worker: str) -> bool:
     """Do one ``arrive`` item (a document a peer gateway relayed to an agency hosted here)."""
-    return _take(services, worker, ARRIVE_TASK)
+    return _take(services, worker, Task.ARRIVE)
 
 
 def _take(services: Services, worker: str, task: str) -> bool:
@@ -76,7 +72,7 @@ def _take(services: Services, worker: str, task: str) -> bool:
             queue.fail(session, item_id, worker, error, now, services.retry)
             return True
         if agency.gateway != services.gateway_name:
-            if task == ARRIVE_TASK:  # the registry changed since the peer relayed it: not ours to deliver
+            if task == Task.ARRIVE:  # the registry changed since the peer relayed it: not ours to deliver
                 error = f"recipient {agency.organ_id} is hosted by {agency.gateway!r}, not here"
                 queue.fail(session, item_id, worker, error, now, services.retry)
                 return True
@@ -91,7 +87,7 @@ def _take(services: Services, worker: str, task: str) -> bool:
                 "recipient": agency.organ_id,
                 "kind": "document",
             }
-            queue.enqueue(session, RELAY_TASK, f"{RELAY_TASK}:{payload['document_id']}:{agency.organ_id}", relay, now)
+            queue.enqueue(session, Task.RELAY, f"{Task.RELAY}:{payload['document_id']}:{agency.organ_id}", relay, now)
             queue.complete(session, item_id, worker, now)
             return True
     return _arrive_and_route(services, worker, item_id, payload["blob"], payload["recipient"], mailbox, now)
@@ -114,7 +110,7 @@ def _arrive_and_route(
     with services.sessions.begin() as session:
         home_of_sender = session.get(Agency, sender.organ_id)
         if home_of_sender is None or home_of_sender.gateway == services.gateway_name:
-            queue.enqueue(session, RECEIPT_TASK, f"{RECEIPT_TASK}:{receipt}", {"blob": receipt}, now)
+            queue.enqueue(session, Task.RECEIPT, f"{Task.RECEIPT}:{receipt}", {"blob": receipt}, now)
         else:
             relay = {
                 "blob": receipt,
@@ -123,7 +119,7 @@ def _arrive_and_route(
                 "rcpt_tos": [home_of_sender.primary_mailbox or sender.email],
                 "kind": "receipt",
             }
-            queue.enqueue(session, RELAY_TASK, f"{RELAY_TASK}:{receipt}", relay, now)
+            queue.enqueue(session, Task.RELAY, f"{Task.RELAY}:{receipt}", relay, now)
         queue.complete(session, item_id, worker, now)
     return True
 

@@ -23,28 +23,28 @@ from gateway.errors import LienthongError
 from gateway.intake import SubmissionRecord
 from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
+from gateway.queue import Task
 from gateway.receipts.notice import Notice, NoticeKind, build_notice
 from gateway.workers.services import Services
 from registry.models import Agency
 
 log = logging.getLogger(__name__)
 
-NOTICE_TASK = "notice"
 _LEDGER = {NoticeKind.WARNING: EventKind.WARNING, NoticeKind.NON_DELIVERY: EventKind.NON_DELIVERY}
 
 
 def enqueue_notice(session: Session, kind: NoticeKind, payload: dict[str, Any], now: datetime) -> None:
     payload = {**payload, "kind": kind.value}
     parts = (kind.value, payload.get("submission"), payload.get("document_id"), payload.get("recipient"))
-    key = ":".join([NOTICE_TASK, *(str(p) for p in parts)])
-    queue.enqueue(session, NOTICE_TASK, key, payload, now)
+    key = ":".join([Task.NOTICE, *(str(p) for p in parts)])
+    queue.enqueue(session, Task.NOTICE, key, payload, now)
 
 
 def notice_one(services: Services, worker: str) -> bool:
     """Build, sign and deliver one queued notice; False when there was nothing to do."""
     now = services.clock()
     with services.sessions.begin() as session:
-        item = queue.claim(session, worker, now, services.lease, tasks=(NOTICE_TASK,))
+        item = queue.claim(session, worker, now, services.lease, tasks=(Task.NOTICE,))
         if item is None:
             return False
         item_id, payload = item.id, item.data()

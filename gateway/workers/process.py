@@ -29,6 +29,7 @@ from gateway.errors import LienthongError
 from gateway.intake import SubmissionRecord
 from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
+from gateway.queue import Task
 from gateway.receipts.notice import NoticeKind, problem_lines
 from gateway.workers.notices import enqueue_notice
 from gateway.workers.services import Services
@@ -36,15 +37,12 @@ from gateway.workers.signing import sign_outgoing
 
 log = logging.getLogger(__name__)
 
-PROCESS_TASK = "process"
-DELIVER_TASK = "deliver"
-
 
 def process_one(services: Services, worker: str) -> bool:
     """Do one ``process`` item; False when there was nothing to do."""
     now = services.clock()
     with services.sessions.begin() as session:
-        item = queue.claim(session, worker, now, services.lease, tasks=(PROCESS_TASK,))
+        item = queue.claim(session, worker, now, services.lease, tasks=(Task.PROCESS,))
         if item is None:
             return False
         item_id, submission_id = item.id, int(item.data()["submission"])
@@ -144,7 +142,7 @@ def _accept(
         )
         for recipient in recipients:
             payload = {"document_id": header.document_id, "recipient": recipient, "blob": stored}
-            queue.enqueue(session, DELIVER_TASK, f"{DELIVER_TASK}:{header.document_id}:{recipient}", payload, now)
+            queue.enqueue(session, Task.DELIVER, f"{Task.DELIVER}:{header.document_id}:{recipient}", payload, now)
         _notify(session, NoticeKind.ACCEPTANCE, submission_id, organ_id, {"document_id": header.document_id}, now)
         _finish(session, item_id, worker, submission_id, "accepted", now)
 

@@ -16,20 +16,19 @@ from gateway.documents import OutgoingDocument, OutgoingRecipient
 from gateway.errors import LienthongError
 from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
+from gateway.queue import Task
 from gateway.receipts.mdn import REFUSED, ReceiptMismatch, check_mic, read_receipt
 from gateway.workers.services import Services
 from registry.models import Agency
 
 log = logging.getLogger(__name__)
 
-RECEIPT_TASK = "receipt"
-
 
 def receipt_one(services: Services, worker: str) -> bool:
     """Do one ``receipt`` item; False when there was nothing to do."""
     now = services.clock()
     with services.sessions.begin() as session:
-        item = queue.claim(session, worker, now, services.lease, tasks=(RECEIPT_TASK,))
+        item = queue.claim(session, worker, now, services.lease, tasks=(Task.RECEIPT,))
         if item is None:
             return False
         item_id, digest = item.id, str(item.data()["blob"])

@@ -18,11 +18,10 @@ from gateway.addresses import Address
 from gateway.errors import LienthongError
 from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
+from gateway.queue import Task
 from gateway.smtp.tls import peer_names
 from gateway.workers.services import Services
 from registry.models import PeerGateway
-
-RELAY_TASK = "relay"
 
 
 class PeerRefused(LienthongError):
@@ -61,7 +60,7 @@ def relay_one(services: Services, worker: str) -> bool:
     """Do one ``relay`` item; False when there was nothing to do."""
     now = services.clock()
     with services.sessions.begin() as session:
-        item = queue.claim(session, worker, now, services.lease, tasks=(RELAY_TASK,))
+        item = queue.claim(session, worker, now, services.lease, tasks=(Task.RELAY,))
         if item is None:
             return False
         item_id, payload = item.id, item.data()
