@@ -7,13 +7,18 @@ import re
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from certs import context
 from gateway.cli import main
+from gateway.envelope.model import VIETNAM
 from gateway.home import Home
 from registry import db, peers
 from tests.fixtures.smtp import free_port
@@ -55,7 +60,6 @@ def register_peer(home: Home, name: str, other: Gateway) -> None:
 def trust_other(home: Home, other: Home) -> str:
     root = other.keys_dir / "ca" / "root.pem"
     crl = other.keys_dir / "crl" / "issuing.crl"
-    # Retries start after one second here (a minute by default), so that the outage test stays short.
     return f'\n[trust]\nanchors = ["{root}"]\ncrls = ["{crl}"]\n'
 
 
@@ -83,6 +87,7 @@ def make_pair(tmp_path: Path, retry_base_seconds: float = 1.0) -> tuple[Gateway,
         "--mail", VPCP_MAIL, "--gateway", "quocgia")  # fmt: skip
     cli(national.home, "agency", "add", STC, "--name", "Sở Tài chính tỉnh Cà Mau", "--short", "STC",
         "--mail", STC_MAIL, "--gateway", "camau")  # fmt: skip
+    # Retries start after one second here (a minute by default), so that the outage test stays short.
     retry = f"\n[queue]\nretry_base_seconds = {retry_base_seconds}\n"
     set_config(province.home, province.submission, province.relay, trust_other(province.home, national.home) + retry)
     set_config(national.home, national.submission, national.relay, trust_other(national.home, province.home) + retry)
@@ -93,18 +98,90 @@ def make_pair(tmp_path: Path, retry_base_seconds: float = 1.0) -> tuple[Gateway,
 
 
 def start(gateway: Gateway) -> None:
-    gateway.process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "--home", str(gateway.home.root), "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    """Start ``lienthong serve``; its log goes to ``serve.log`` in the home (an unread pipe would fill and block it)."""
+    log = gateway.home.root / "serve.log"
+    with log.open("ab") as sink:
+        gateway.process = subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli", "--home", str(gateway.home.root), "serve"],
+            stdout=subprocess.PIPE,
+            stderr=sink,
+            text=True,
+        )
     assert gateway.process.stdout is not None
     lines = [gateway.process.stdout.readline() for _ in range(2)]
-    assert all("listening on 127.0.0.1:" in line for line in lines), lines
+    assert all("listening on 127.0.0.1:" in line for line in lines), [*lines, log.read_text(errors="replace")[-2000:]]
 
 
 def stop(gateway: Gateway) -> None:
     assert gateway.process is not None
     gateway.process.send_signal(signal.SIGTERM)
     assert gateway.process.wait(30) == 0
+
+
+def halt(gateway: Gateway) -> None:
+    """Stop a gateway that may already have stopped (for ``finally`` blocks): SIGTERM, then SIGKILL if it hangs."""
+    if gateway.process is None or gateway.process.poll() is not None:
+        return
+    gateway.process.send_signal(signal.SIGTERM)
+    try:
+        gateway.process.wait(30)
+    except subprocess.TimeoutExpired:
+        gateway.process.kill()
+        gateway.process.wait(10)
+
+
+@contextmanager
+def running(*gateways: Gateway) -> Iterator[tuple[Gateway, ...]]:
+    """Start the gateways and stop every one of them afterwards, whatever the test did."""
+    try:
+        for gateway in gateways:
+            start(gateway)
+        yield gateways
+    finally:
+        for gateway in gateways:
+            halt(gateway)
+
+
+def always_office_hours(home: Home, warning_office_hours: float, non_delivery_office_hours: float) -> Home:
+    """Make every hour office time at ``home``, so that office-hour deadlines run on the wall clock.
+
+    Configuration only, no fake clock: a profile open 00:00-24:00 seven days a week, and the override file marks the
+    days around now as working days, which cancels any public holiday the run happens to fall on.
+    """
+    text = home.config_path.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^warning_office_hours = .*$", f"warning_office_hours = {warning_office_hours}", text)
+    text = re.sub(
+        r"(?m)^non_delivery_office_hours = .*$", f"non_delivery_office_hours = {non_delivery_office_hours}", text
+    )
+    weekdays = '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
+    text += f'\n[calendar.profiles.always]\nhours = ["00:00-24:00"]\nweekdays = {weekdays}\n'
+    text += '\n[calendar.default]\nprofile = "always"\n'
+    home.config_path.write_text(text, encoding="utf-8")
+    today = datetime.now(VIETNAM).date()
+    days = [today + timedelta(days=n) for n in (-1, 0, 1)]
+    overrides = "".join(
+        f'[[working_day]]\ndate = "{day}"\nname = "Thử nghiệm: cả ngày là giờ hành chính"\n\n' for day in days
+    )
+    Home(home.root).calendar_overrides_path.write_text(overrides, encoding="utf-8")
+    return Home(home.root)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, step: float = 0.3) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass; the caller asserts on the result."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True
+
+
+def openssl_verify(raw: bytes, root: Path, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """``openssl cms -verify`` of a signed message against one root, as anyone holding the message could run it."""
+    path = workdir / "to-verify.eml"
+    path.write_bytes(raw)
+    return subprocess.run(
+        ["openssl", "cms", "-verify", "-in", str(path), "-CAfile", str(root), "-purpose", "smimesign",
+         "-out", "/dev/null"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip

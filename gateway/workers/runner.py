@@ -57,7 +57,9 @@ async def run_workers(services: Services, stop: asyncio.Event, idle_seconds: flo
                 await asyncio.to_thread(watch_once, services)
             except Exception:
                 log.exception("notice watch failed")
+            # At least ten looks per warning period, so that a short [notices] warning_office_hours is honoured.
+            interval = min(WATCH_INTERVAL_SECONDS, max(1.0, services.warning_office_hours * 360))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), WATCH_INTERVAL_SECONDS)
+                await asyncio.wait_for(stop.wait(), interval)
 
     await asyncio.gather(watch(), *(loop(kind, step) for kind, step in STEPS))
