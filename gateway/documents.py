@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.models import Base, UtcDateTime
@@ -17,6 +17,8 @@ from registry.models import Base, UtcDateTime
 
 class OutgoingDocument(Base):
     __tablename__ = "outgoing_documents"
+    # A document the gateway numbered is found again by the Message-ID its sender gave it (a retried submission).
+    __table_args__ = (Index("ux_outgoing_documents_submitted", "organ_id", "submitted_message_id", unique=True),)
 
     document_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     submission_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
@@ -28,6 +30,11 @@ class OutgoingDocument(Base):
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     effective_accepted_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     calendar_version: Mapped[str] = mapped_column(String(32), nullable=False)
+    # Set only when the gateway assigned the outgoing number (the sender left CodeNumber empty): the number, the
+    # Message-ID of the unnumbered submission, and the SHA-256 fingerprint of what was submitted (docs/workers.md).
+    assigned_number: Mapped[int | None] = mapped_column(Integer)
+    submitted_message_id: Mapped[str | None] = mapped_column(String(300))
+    submitted_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 class OutgoingRecipient(Base):

@@ -3,10 +3,16 @@
 Names and records-office mailboxes come from the home's registry, so a system names agencies by OrganId only. The
 TLS session is verified against the home's trust anchors and the gateway's name; the answer printed is the
 gateway's own (acceptance with the submission number, or the refusal with its reason code).
+
+Without ``--number`` the document goes "not yet numbered" (docs/envelope.md): the gateway assigns the agency's next
+outgoing number when it processes it and says which in the acceptance notice. Such a message carries a Message-ID of
+its own (the builder's is derived from the DocumentId, which has no number yet): the gateway recognises a retry of
+the same submission by it.
 """
 
 from __future__ import annotations
 
+import email.utils
 import mimetypes
 import smtplib
 import ssl
@@ -65,7 +71,7 @@ def _context(home: Home, tls_name: str) -> ssl.SSLContext:
 @click.option("--to", "recipients", required=True, multiple=True, metavar="ORGID", help="Recipient; repeatable.")
 @click.option("--pdf", "pdf_path", type=_FILE, required=True, help="The signed main document.")
 @click.option("--attach", "attachments", type=_FILE, multiple=True, help="A further attachment; repeatable.")
-@click.option("--number", required=True, help="CodeNumber (số).")
+@click.option("--number", default="", help="CodeNumber (số); omit it to have the gateway assign the next one.")
 @click.option("--notation", required=True, help="CodeNotation (ký hiệu), e.g. STC-VP.")
 @click.option("--date", "issued", help="Issue date YYYY-MM-DD (default today, Vietnam time).")
 @click.option("--place", default="", help="Place of issue.")
@@ -132,6 +138,8 @@ def send_command(
         for p in attachments
     ]
     data = build_document(header, pdf_path.read_bytes(), files, sent_at=datetime.now(VIETNAM), pdf_name=pdf_path.name)
+    if not number:
+        data = _with_message_id(data, email.utils.make_msgid(domain=origin.email.rpartition("@")[2]))
     try:
         lines = password_file.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError:
@@ -160,6 +168,17 @@ def send_command(
     except (OSError, smtplib.SMTPException) as exc:
         raise LienthongError(f"cannot submit to {server}:{target}: {exc}") from None
     click.echo(f"{header.document_id}: {code_} {reply.decode(errors='replace')}")
+    if not number:
+        click.echo(f"the gateway assigns the number: see the acceptance notice sent to {origin.email}")
+
+
+def _with_message_id(data: bytes, message_id: str) -> bytes:
+    """The envelope with its Message-ID (an outer header, outside what the agency signs) replaced."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    index = next(i for i, line in enumerate(lines) if line.lower().startswith(b"message-id:"))
+    lines[index] = b"Message-ID: " + message_id.encode("ascii")
+    return b"\r\n".join(lines) + sep + body
 
 
 def register(group: click.Group) -> None:

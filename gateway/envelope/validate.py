@@ -65,6 +65,7 @@ def validate(
     pdf_limits: PdfLimits | None = None,
     inspector: PdfInspector = _inspect_in_process,
     convert_legacy: Collection[str] = (),
+    allow_unnumbered: bool = False,
 ) -> Envelope:
     """The envelope with its metadata text in NFC Unicode if every rule passes; otherwise ``EnvelopeError`` with all
     problems found.
@@ -73,11 +74,20 @@ def validate(
     PDF must not stall the caller (a worker that cannot start raises ``PdfInspectionUnavailable``, a temporary
     failure, not a refusal). ``convert_legacy`` lists the OrganIds whose legacy-encoded text is converted rather
     than refused (``Settings.envelope.convert_legacy``); the result's ``conversions`` reports every change.
+    ``allow_unnumbered`` accepts the "not yet numbered" state (empty CodeNumber, DocumentId computed with it): only
+    at submission, where the gateway then assigns the number; an arrival or a plain check refuses it.
     """
     try:
         text = normalise_text(envelope, convert_legacy)
         ctx = Context(
-            text.envelope, now or datetime.now(tz), tz, directory, inspector, pdf_limits, unconverted=text.unconverted
+            text.envelope,
+            now or datetime.now(tz),
+            tz,
+            directory,
+            inspector,
+            pdf_limits,
+            unconverted=text.unconverted,
+            allow_unnumbered=allow_unnumbered,
         )
         refused = POLICY.check(ctx)
         if refused:

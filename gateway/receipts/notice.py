@@ -74,7 +74,7 @@ class Notice:
     reason_code: str | None = None
     problems: tuple[str, ...] = ()
     recipient: str | None = None  # warning / non-delivery: which recipient is silent
-    details: dict[str, str] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)  # acceptance: "number" and "code" the gateway assigned
 
     def key(self) -> str:
         """What makes a notice unique: one of each kind per submission (and recipient)."""
@@ -124,6 +124,7 @@ def build_notice(notice: Notice, signer: Signer, from_mailbox: str, domain: str)
             reason_en=why.en if why else "",
             problems=notice.problems,
             recipient=notice.recipient,
+            details=notice.details,
             at_local=notice.at.astimezone(notice.effective_at.tzinfo).strftime("%d/%m/%Y %H:%M:%S"),
             effective_local=notice.effective_at.strftime("%d/%m/%Y %H:%M:%S"),
         )

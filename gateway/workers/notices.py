@@ -72,6 +72,7 @@ def notice_one(services: Services, worker: str) -> bool:
             reason_code=payload.get("reason_code"),
             problems=tuple(payload.get("problems", ())),
             recipient=payload.get("recipient"),
+            details={k: str(payload[k]) for k in ("number", "code") if payload.get(k) is not None},
         )
         message = build_notice(notice, signer, operator.primary_mailbox, services.domain)
         key = "notice-" + hashlib.sha256(notice.key().encode()).hexdigest()[:40]

@@ -6,24 +6,31 @@ then either refuses — recording the reason code, and for classified documents 
 the bytes so that only the metadata trace remains — or signs (agency S/MIME, gateway DKIM), stores the signed message,
 records the document and queues one ``deliver`` item per recipient, all in one transaction with the ledger event.
 
-Not yet here (issue 5): the outgoing number for senders that leave it empty, the signed acceptance receipt and
-non-acceptance notice in the sender's mailbox, and documents that arrive already signed by an agency system.
+A sender may leave the number empty (the "not yet numbered" state of docs/envelope.md): the agency's next outgoing
+number is then allocated in the very transaction that records the document, so a crash rolls the number back with
+everything else (no gap, no number given twice), and the envelope is rebuilt around it before signing
+(``numbering``). The acceptance notice tells the sender the number and DocumentId it got.
+
+Not yet here: documents that arrive already signed by an agency system.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from certs.lifecycle import active_signer
+from certs.lifecycle import Signer, active_signer
 from gateway import queue
 from gateway.documents import OutgoingDocument
 from gateway.envelope.errors import EnvelopeError, PdfInspectionUnavailable, Problem
 from gateway.envelope.model import DocumentHeader, Kind
-from gateway.envelope.parse import Envelope
+from gateway.envelope.parse import Envelope, parse
 from gateway.envelope.validate import check, is_refusal
 from gateway.errors import LienthongError
 from gateway.intake import SubmissionRecord
@@ -32,10 +39,15 @@ from gateway.ledger.store import append
 from gateway.queue import Task
 from gateway.receipts.notice import NoticeKind, problem_lines
 from gateway.workers.notices import enqueue_notice
+from gateway.workers.numbering import fingerprint, is_unnumbered, issue_year, rebuild
 from gateway.workers.services import Services
 from gateway.workers.signing import sign_outgoing
+from registry.models import SequenceKind
+from registry.sequences import allocate
 
 log = logging.getLogger(__name__)
+
+_MAX_TAKEN = 100  # hand-given numbers in a row the allocation skips before it gives up (and retries later)
 
 
 def process_one(services: Services, worker: str) -> bool:
@@ -59,6 +71,7 @@ def process_one(services: Services, worker: str) -> bool:
             directory=services.directory,
             inspector=services.inspector,
             convert_legacy=services.convert_legacy,
+            allow_unnumbered=True,
         )
         header = _document_header(envelope, organ_id)
     except EnvelopeError as error:
@@ -68,7 +81,10 @@ def process_one(services: Services, worker: str) -> bool:
         with services.sessions.begin() as session:
             queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now, services.retry)
         return True
-    _accept(services, worker, item_id, submission_id, organ_id or "", envelope, header, raw, now)
+    if is_unnumbered(header):
+        _accept_unnumbered(services, worker, item_id, (submission_id, digest), organ_id or "", envelope, header, now)
+    else:
+        _accept(services, worker, item_id, submission_id, organ_id or "", envelope, header, raw, now)
     return True
 
 
@@ -109,42 +125,168 @@ def _accept(
         except LienthongError as exc:
             queue.fail(session, item_id, worker, str(exc), now, services.retry)
             return
-        outgoing = sign_outgoing(raw, signer, services.domain, services.dkim_keys)
-        stored = services.blobs.put(outgoing.message)
-        effective = services.calendar.effective(now, organ_id)
-        recipients = [org.organ_id for org in header.to]
-        session.add(
-            OutgoingDocument(
-                document_id=header.document_id,
-                submission_id=submission_id,
-                organ_id=organ_id,
-                message_id=envelope.message_id,
-                signed_sha256=stored,
-                mic=outgoing.mic,
-                recipients=",".join(recipients),
-                accepted_at=now,
-                effective_accepted_at=effective.effective_local,
-                calendar_version=effective.calendar_version,
-            )
-        )
-        append(
-            session,
-            Event(
-                EventKind.ACCEPTED,
-                now,
-                header.document_id,
-                organ_id,
-                content_sha256=stored,
-                effective_at=effective.effective_local,
-                calendar_version=effective.calendar_version,
-                details={"submission": submission_id, "mic": outgoing.mic, "recipients": recipients},
-            ),
-        )
-        for recipient in recipients:
-            payload = {"document_id": header.document_id, "recipient": recipient, "blob": stored}
-            queue.enqueue(session, Task.DELIVER, f"{Task.DELIVER}:{header.document_id}:{recipient}", payload, now)
-        _notify(session, NoticeKind.ACCEPTANCE, submission_id, organ_id, {"document_id": header.document_id}, now)
+        accepted = _Accepted(submission_id, organ_id, envelope.message_id, header, raw)
+        _record(services, session, signer, accepted, now)
         _finish(session, item_id, worker, submission_id, "accepted", now)
+
+
+@dataclass(frozen=True, slots=True)
+class _Accepted:
+    submission_id: int
+    organ_id: str
+    message_id: str  # of the message that travels
+    header: DocumentHeader
+    raw: bytes  # the unsigned envelope to sign
+    number: int | None = None  # assigned by the gateway
+    submitted_message_id: str | None = None
+    fingerprint: str | None = None
+
+
+def _record(services: Services, session: Session, signer: Signer, accepted: _Accepted, now: datetime) -> None:
+    """Sign, store, record, queue the deliveries and the acceptance notice: the caller's transaction commits."""
+    header, organ_id = accepted.header, accepted.organ_id
+    outgoing = sign_outgoing(accepted.raw, signer, services.domain, services.dkim_keys)
+    stored = services.blobs.put(outgoing.message)
+    effective = services.calendar.effective(now, organ_id)
+    recipients = [org.organ_id for org in header.to]
+    session.add(
+        OutgoingDocument(
+            document_id=header.document_id,
+            submission_id=accepted.submission_id,
+            organ_id=organ_id,
+            message_id=accepted.message_id,
+            signed_sha256=stored,
+            mic=outgoing.mic,
+            recipients=",".join(recipients),
+            accepted_at=now,
+            effective_accepted_at=effective.effective_local,
+            calendar_version=effective.calendar_version,
+            assigned_number=accepted.number,
+            submitted_message_id=accepted.submitted_message_id,
+            submitted_fingerprint=accepted.fingerprint,
+        )
+    )
+    details: dict[str, Any] = {"submission": accepted.submission_id, "mic": outgoing.mic, "recipients": recipients}
+    if accepted.number is not None:
+        details |= {"assigned_number": accepted.number, "submitted_message_id": accepted.submitted_message_id}
+    append(
+        session,
+        Event(
+            EventKind.ACCEPTED,
+            now,
+            header.document_id,
+            organ_id,
+            content_sha256=stored,
+            effective_at=effective.effective_local,
+            calendar_version=effective.calendar_version,
+            details=details,
+        ),
+    )
+    for recipient in recipients:
+        payload = {"document_id": header.document_id, "recipient": recipient, "blob": stored}
+        queue.enqueue(session, Task.DELIVER, f"{Task.DELIVER}:{header.document_id}:{recipient}", payload, now)
+    notice = _numbering(header.document_id, accepted.number, str(header.code))
+    _notify(session, NoticeKind.ACCEPTANCE, accepted.submission_id, organ_id, notice, now)
+
+
+def _numbering(document_id: str, number: int | None, code: str) -> dict[str, Any]:
+    if number is None:
+        return {"document_id": document_id}
+    return {"document_id": document_id, "number": number, "code": code}
+
+
+class _Earlier(Exception):
+    """The unnumbered message was numbered before (found by the sender's Message-ID): roll this attempt back."""
+
+    def __init__(self, document: OutgoingDocument) -> None:
+        super().__init__(document.document_id)
+        self.document = document
+
+
+def _accept_unnumbered(
+    services: Services,
+    worker: str,
+    item_id: int,
+    submission: tuple[int, str],
+    organ_id: str,
+    envelope: Envelope,
+    header: DocumentHeader,
+    now: datetime,
+) -> None:
+    """Number, rebuild, sign and record in the transaction that allocates the number (docs/workers.md)."""
+    submission_id = submission[0]
+    print_ = fingerprint(envelope, header)
+    with services.sessions.begin() as session:  # reads only: settle the cheap cases before taking the write lock
+        earlier = _earlier(session, organ_id, envelope.message_id)
+        if earlier is None:
+            try:
+                signer = active_signer(session, organ_id, services.chain)
+            except LienthongError as exc:
+                queue.fail(session, item_id, worker, str(exc), now, services.retry)
+                return
+    if earlier is not None:
+        _already_numbered(services, worker, item_id, submission, organ_id, print_, earlier, now)
+        return
+    try:
+        with services.sessions.begin() as session:
+            # First statement of the transaction (registry/sequences.py): the number is ours only if this commits.
+            number = allocate(session, organ_id, issue_year(header), SequenceKind.OUTGOING)
+            earlier = _earlier(session, organ_id, envelope.message_id)
+            if earlier is not None:  # another worker numbered it meanwhile
+                raise _Earlier(earlier)
+            numbered, rebuilt = rebuild(envelope, header, number)
+            for _ in range(_MAX_TAKEN):
+                if session.get(OutgoingDocument, numbered.document_id) is None:
+                    break
+                # The sender used this number by hand for the same notation and date: it is taken in the register.
+                number = allocate(session, organ_id, issue_year(header), SequenceKind.OUTGOING)
+                numbered, rebuilt = rebuild(envelope, header, number)
+            else:
+                raise LienthongError(f"agency {organ_id}: {_MAX_TAKEN} outgoing numbers in a row already taken")
+            message_id = parse(rebuilt).message_id
+            accepted = _Accepted(
+                submission_id, organ_id, message_id, numbered, rebuilt, number, envelope.message_id, print_
+            )
+            _record(services, session, signer, accepted, now)
+            _finish(session, item_id, worker, submission_id, "accepted", now)
+    except _Earlier as found:
+        _already_numbered(services, worker, item_id, submission, organ_id, print_, found.document, now)
+    except (LienthongError, EnvelopeError, IntegrityError, ValueError, OSError) as exc:  # rolled back: no number
+        with services.sessions.begin() as session:
+            queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now, services.retry)
+
+
+def _earlier(session: Session, organ_id: str, message_id: str) -> OutgoingDocument | None:
+    query = select(OutgoingDocument).where(
+        OutgoingDocument.organ_id == organ_id, OutgoingDocument.submitted_message_id == message_id
+    )
+    return session.scalars(query).first()
+
+
+def _already_numbered(
+    services: Services,
+    worker: str,
+    item_id: int,
+    submission: tuple[int, str],
+    organ_id: str,
+    print_: str,
+    earlier: OutgoingDocument,
+    now: datetime,
+) -> None:
+    """A retried submission gets the number it got the first time; a reused Message-ID is the sender's error."""
+    submission_id, digest = submission
+    if earlier.submitted_fingerprint != print_:
+        detail = f"{earlier.document_id} was numbered under this Message-ID: give each document its own"
+        error = EnvelopeError.of("HEADER_INVALID", "Message-ID", detail)
+        _refuse(services, worker, item_id, submission_id, organ_id, digest, error, now)
+        return
+    with services.sessions.begin() as session:
+        if earlier.submission_id != submission_id:
+            code = earlier.document_id.split(",", 2)[2]  # "{OrganId},{yyyy/MM/dd},{number}/{notation}"
+            notice = _numbering(earlier.document_id, earlier.assigned_number, code)
+            _notify(session, NoticeKind.ACCEPTANCE, submission_id, organ_id, notice, now)
+        state = "accepted" if earlier.submission_id == submission_id else "duplicate"
+        _finish(session, item_id, worker, submission_id, state, now)
 
 
 def _refuse(

@@ -25,6 +25,7 @@ class Context:
     inspector: PdfInspector
     pdf_limits: PdfLimits | None = None
     unconverted: tuple[TextConversion, ...] = ()  # legacy text the sender may not have converted (``unicode_text``)
+    allow_unnumbered: bool = False  # at submission only: an empty CodeNumber is the gateway's to fill
     _pdf: PdfInfo | EnvelopeError | None = field(default=None, init=False)
 
     @property
