@@ -177,6 +177,9 @@ class EnvelopeSettings(_Section):
 
     # OrganIds whose legacy-encoded (TCVN3, VNI, VIQR, cp1258) metadata is converted to Unicode instead of refused
     convert_legacy: tuple[str, ...] = ()
+    # worker processes that inspect PDFs (memory-capped, killed on timeout, replaced after pdf_worker_tasks PDFs)
+    pdf_workers: int = Field(default=2, ge=1, le=64)
+    pdf_worker_tasks: int = Field(default=500, ge=1)
 
     @field_validator("convert_legacy")
     @classmethod

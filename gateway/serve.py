@@ -113,6 +113,7 @@ async def serve(home: Home, ready: asyncio.Event | None = None) -> None:
         server.close()
     await asyncio.gather(*(s.wait_closed() for s in running.servers))
     await workers  # each worker loop finishes the item it holds, then stops
+    await asyncio.to_thread(services.close)
     pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     if pending:
         # Sessions still open get a bounded grace period to finish a DATA transaction, then are cancelled.

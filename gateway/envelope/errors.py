@@ -67,7 +67,7 @@ class PdfInspectionUnavailable(LienthongError):
 
     exit_code = 75  # EX_TEMPFAIL
 
-    def __init__(self, cause: OSError) -> None:
+    def __init__(self, cause: OSError | RuntimeError) -> None:
         super().__init__(f"the PDF cannot be inspected now: no worker process could start ({cause}); try again later")
         self.cause = cause
 

@@ -165,6 +165,17 @@ def _has_signature_fields(reader: Any) -> bool:
 # -- isolation -------------------------------------------------------------------------------------------------
 
 
+def precheck(data: bytes, limits: PdfLimits) -> None:
+    """What is refused before the bytes are copied to a worker: too many bytes, or not a PDF at all."""
+    if len(data) > limits.max_bytes:
+        raise _fail("PDF_TOO_COMPLEX", f"{len(data)} bytes, limit {limits.max_bytes}")
+    _header_version(data)
+
+
+def too_complex(detail: str) -> EnvelopeError:
+    return _fail("PDF_TOO_COMPLEX", detail)
+
+
 def inspect_pdf_isolated(data: bytes, limits: PdfLimits | None = None) -> PdfInfo:
     """``inspect_pdf`` in a fresh worker process, killed after ``timeout_seconds`` (then PDF_TOO_COMPLEX).
 
@@ -173,9 +184,7 @@ def inspect_pdf_isolated(data: bytes, limits: PdfLimits | None = None) -> PdfInf
     ends in MemoryError inside the worker, not in the gateway. Blocking: call it from a thread in async code.
     """
     limits = limits or PdfLimits()
-    if len(data) > limits.max_bytes:  # refuse before copying the bytes to another process
-        raise _fail("PDF_TOO_COMPLEX", f"{len(data)} bytes, limit {limits.max_bytes}")
-    _header_version(data)  # not a PDF at all: no need for a worker
+    precheck(data, limits)
     receiver, worker = _start_worker(data, limits)
     try:
         if not receiver.poll(limits.timeout_seconds):

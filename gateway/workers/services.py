@@ -18,6 +18,7 @@ from certs.verify import Verifier
 from gateway.blobs import BlobStore
 from gateway.calendar import Calendar
 from gateway.envelope.pdf import PdfInfo, PdfLimits, inspect_pdf_isolated
+from gateway.envelope.pdf_pool import PdfInspectionPool
 from gateway.envelope.registry_directory import RegistryDirectory
 from gateway.envelope.rules.base import PdfInspector
 from gateway.errors import ConfigError
@@ -58,6 +59,11 @@ class CachedInspector:
             while len(self._seen) > self._size:
                 self._seen.popitem(last=False)
         return info
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close is not None:
+            close()
 
 
 @dataclass(frozen=True)
@@ -107,8 +113,18 @@ class Services:
             warning_office_hours=home.settings.notices.warning_office_hours,
             non_delivery_office_hours=home.settings.notices.non_delivery_office_hours,
             convert_legacy=home.settings.envelope.convert_legacy,
-            inspector=CachedInspector(inspect_pdf_isolated),
+            inspector=CachedInspector(
+                PdfInspectionPool(
+                    workers=home.settings.envelope.pdf_workers, max_tasks=home.settings.envelope.pdf_worker_tasks
+                )
+            ),
         )
+
+    def close(self) -> None:
+        """Stop what runs beside the gateway process (the PDF inspection workers)."""
+        close = getattr(self.inspector, "close", None)
+        if close is not None:
+            close()
 
 
 def _client_tls(home: Home, sessions: sessionmaker[Session]) -> ssl.SSLContext | None:
