@@ -7,7 +7,9 @@ DKIM, delivered, receipted, and the receipt relayed back and recorded. It prints
 - documents/s end to end (first submission to the last receipt recorded at the sender), several clients at once;
 - acceptance latency p50/p99 (SMTP DATA to 250) at about half that rate;
 - the cost floor: S/MIME signing + verification, SHA-256 and an fsync'd write of the same documents in one process
-  with no SMTP and no parsing, and the ratio between the two.
+  with no SMTP and no parsing, and the ratio between the two;
+- CPU time per document in each gateway (with its PDF inspection workers), which, unlike the rates, does not
+  depend on what else the machine is doing, and the rate those figures allow on this machine's cores.
 
 Targets (issue 5, 2-core machine): >= 100 documents/s end to end; acceptance p99 <= 100 ms at half that load.
 Run: .venv/bin/python bench/exchange.py [DOCUMENTS]
@@ -59,6 +61,22 @@ def documents(count: int, first: int, pdf: bytes) -> list[bytes]:
         header = replace(header, to=(Organization(VPCP, organ_name="Văn phòng Chính phủ", email=VPCP_MAIL),))
         out.append(build_document(header, pdf, sent_at=datetime.now(VIETNAM)))
     return out
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used by a process and everything below it (reaped children included), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = [
+            int(child)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    own = sum(int(value) for value in fields[11:15]) / ticks  # utime, stime, cutime, cstime
+    return own + sum(tree_cpu(child) for child in children)
 
 
 def sender_receipts(province: Gateway) -> int:
@@ -136,13 +154,21 @@ def main() -> None:
     try:
         batch = documents(count, 1, pdf)
         print(f"message size {len(batch[0]) / 1024:.0f} KiB")
+        pids = [g.process.pid for g in (province, national) if g.process is not None]
+        cpu0 = [tree_cpu(pid) for pid in pids]
         t0 = time.perf_counter()
         submit_all(province, batch, clients=4)
         accepted = time.perf_counter() - t0
         wait_for(province, count)
         elapsed = time.perf_counter() - t0
+        cpu = [(tree_cpu(pid) - before) / count * 1000 for pid, before in zip(pids, cpu0, strict=True)]
         rate = count / elapsed
         print(f"end to end: {rate:.1f} documents/s ({count} in {elapsed:.1f} s; all accepted after {accepted:.1f} s)")
+        cores = os.cpu_count() or 1
+        print(
+            f"CPU per document: sending gateway {cpu[0]:.1f} ms, receiving gateway {cpu[1]:.1f} ms; "
+            f"{cores} cores allow at most {cores * 1000 / sum(cpu):.0f} documents/s"
+        )
 
         # Latency at about half that rate: one client, paced.
         paced = documents(max(40, count // 4), count + 1, pdf)

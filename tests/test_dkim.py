@@ -199,3 +199,30 @@ def test_cli_errors_are_one_line(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "garbage.eml").write_bytes(b"\x00\xff not a message")
     assert expected in one_line_error(invoke(demo_home, *args))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Kính gửi Sở Y tế.\r\n".encode() * 2000,  # a large CRLF body: the gateway's fast path
+        b"line\nwith bare LF\r\n",  # not CRLF throughout: dkimpy's own parsing
+        b"",
+    ],
+    ids=["crlf", "bare-lf", "empty"],
+)
+def test_signatures_agree_with_dkimpy_both_ways(keys: tuple[dkim.DkimKey, dkim.DkimKey], body: bytes) -> None:
+    import dkim as dkimpy  # the library itself, without the gateway's header-only parsing
+
+    message = MESSAGE.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n" + body
+    dns = _dns_for(*keys)
+    ours = dkim.sign(message, DOMAIN, keys) + message
+    for index in range(2):
+        assert dkimpy.DKIM(ours).verify(idx=index, dnsfunc=dns)
+    theirs = b"".join(
+        dkimpy.sign(message, k.selector.encode(), DOMAIN.encode(), k.private, signature_algorithm=algorithm)
+        for k in keys
+        for algorithm in [k.algorithm.signature_algorithm]
+    )
+    checks = dkim.verify(theirs + message, dns)
+    assert [c.passed for c in checks] == [True, True]
+    assert not any(c.passed for c in dkim.verify(theirs + message + b"x", dns))
