@@ -76,19 +76,11 @@ def clerk_message(today: datetime) -> EmailMessage:
     return message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="submission does not convert clerk mail: the process worker parses every submission as a structured "
-    "envelope (gateway/workers/process.py -> envelope.validate.check), so a plain mail is refused with a "
-    "non-acceptance notice [HEADER_INVALID] Lienthong-Kind; gateway/envelope/clerk.py is only used by "
-    "`lienthong envelope from-mail`",
-)
 def test_smtplib_as_a_clerk(gateways: tuple[Gateway, Gateway], tmp_path: Path) -> None:
     province, national = gateways
     message = clerk_message(datetime.now(VIETNAM))
     # The mail itself is complete: the clerk conversion builds a document from the Sở Tài chính to the Government
-    # Office out of it with the province's registry. What is missing is only that the submission path uses it.
+    # Office out of it with the province's registry; the submission path makes the same envelope at processing.
     built = clerk_document(message.as_bytes(), open_directory(province.home))
     assert (built.header.from_.organ_id, [t.organ_id for t in built.header.to]) == (STC, [VPCP])
 

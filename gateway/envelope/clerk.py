@@ -209,10 +209,13 @@ def clerk_document(
     *,
     inspector: PdfInspector = inspect_pdf,
     pdf_limits: PdfLimits | None = None,
+    allow_unnumbered: bool = False,
 ) -> ClerkDocument:
     """The document header for a clerk's mail, or one ``EnvelopeError`` listing every field that is missing.
 
-    The gateway passes ``inspect_pdf_isolated`` as ``inspector``: the PDF comes from outside.
+    The gateway passes ``inspect_pdf_isolated`` as ``inspector``: the PDF comes from outside. With
+    ``allow_unnumbered`` (the submission path, where the gateway keeps the register) a missing number is not a
+    problem: the header is left in the "not yet numbered" state of docs/envelope.md §4.5.
     """
     mail = read_clerk_mail(raw)
     if mail.pdf is None:
@@ -234,7 +237,8 @@ def clerk_document(
             recipients.append(Organization(organ_id=agency.organ_id, organ_name=agency.name, email=address))
     if not mail.recipients:
         problems.append(Problem("FIELD_MISSING", "To", "address the mail to the recipients' records offices"))
-    problems += [Problem("FIELD_MISSING", FIELD_PATHS[name], _HINTS[name]) for name in draft.missing()]
+    missing = [name for name in draft.missing() if not (allow_unnumbered and name == "number")]
+    problems += [Problem("FIELD_MISSING", FIELD_PATHS[name], _HINTS[name]) for name in missing]
     if problems:
         raise EnvelopeError(problems)
     assert sender is not None
@@ -256,7 +260,7 @@ _HINTS = {
 def _header(
     draft: ClerkDraft, sender: AgencyInfo, mailbox: str, to: tuple[Organization, ...], info: PdfInfo
 ) -> DocumentHeader:
-    # draft.missing() was empty: the required fields are set
+    # draft.missing() was empty (but for the number, when left to the gateway): the required fields are set
     number, notation, issued = draft.number or "", draft.notation or "", draft.issue_date or date.min
     code = Code(number, notation)
     return DocumentHeader(

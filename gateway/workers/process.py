@@ -11,6 +11,9 @@ number is then allocated in the very transaction that records the document, so a
 everything else (no gap, no number given twice), and the envelope is rebuilt around it before signing
 (``numbering``). The acceptance notice tells the sender the number and DocumentId it got.
 
+A clerk's plain mail (no ``Lienthong-Kind``) is first made into an envelope (``clerk_intake``) and then goes the
+same way; every ``accepted`` event names the submitted bytes' hash (``submitted_sha256``) beside the signed one.
+
 Not yet here: documents that arrive already signed by an agency system.
 """
 
@@ -38,6 +41,7 @@ from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
 from gateway.queue import Task
 from gateway.receipts.notice import NoticeKind, problem_lines
+from gateway.workers.clerk_intake import as_envelope, vietnamese_field
 from gateway.workers.notices import enqueue_notice
 from gateway.workers.numbering import fingerprint, is_unnumbered, issue_year, rebuild
 from gateway.workers.services import Services
@@ -62,9 +66,10 @@ def process_one(services: Services, worker: str) -> bool:
         if record is None:
             queue.fail(session, item_id, worker, f"submission {submission_id} not found", now, services.retry)
             return True
-        organ_id, digest = record.organ_id, record.content_sha256
+        organ_id, digest, received_at = record.organ_id, record.content_sha256, record.received_at
     try:
         raw = services.blobs.get(digest)
+        raw = as_envelope(raw, organ_id, services.directory, services.inspector, received_at)
         envelope = check(
             raw,
             now=now,
@@ -84,7 +89,7 @@ def process_one(services: Services, worker: str) -> bool:
     if is_unnumbered(header):
         _accept_unnumbered(services, worker, item_id, (submission_id, digest), organ_id or "", envelope, header, now)
     else:
-        _accept(services, worker, item_id, submission_id, organ_id or "", envelope, header, raw, now)
+        _accept(services, worker, item_id, (submission_id, digest), organ_id or "", envelope, header, raw, now)
     return True
 
 
@@ -106,13 +111,14 @@ def _accept(
     services: Services,
     worker: str,
     item_id: int,
-    submission_id: int,
+    submission: tuple[int, str],
     organ_id: str,
     envelope: Envelope,
     header: DocumentHeader,
     raw: bytes,
     now: datetime,
 ) -> None:
+    submission_id = submission[0]
     with services.sessions.begin() as session:
         existing = session.get(OutgoingDocument, header.document_id)
         if existing is not None:
@@ -125,14 +131,14 @@ def _accept(
         except LienthongError as exc:
             queue.fail(session, item_id, worker, str(exc), now, services.retry)
             return
-        accepted = _Accepted(submission_id, organ_id, envelope.message_id, header, raw)
+        accepted = _Accepted(submission, organ_id, envelope.message_id, header, raw)
         _record(services, session, signer, accepted, now)
         _finish(session, item_id, worker, submission_id, "accepted", now)
 
 
 @dataclass(frozen=True, slots=True)
 class _Accepted:
-    submission_id: int
+    submission: tuple[int, str]  # id, SHA-256 of the submitted bytes (a clerk's mail: before conversion)
     organ_id: str
     message_id: str  # of the message that travels
     header: DocumentHeader
@@ -144,7 +150,7 @@ class _Accepted:
 
 def _record(services: Services, session: Session, signer: Signer, accepted: _Accepted, now: datetime) -> None:
     """Sign, store, record, queue the deliveries and the acceptance notice: the caller's transaction commits."""
-    header, organ_id = accepted.header, accepted.organ_id
+    header, organ_id, (submission_id, submitted_sha256) = accepted.header, accepted.organ_id, accepted.submission
     outgoing = sign_outgoing(accepted.raw, signer, services.domain, services.dkim_keys)
     stored = services.blobs.put(outgoing.message)
     effective = services.calendar.effective(now, organ_id)
@@ -152,7 +158,7 @@ def _record(services: Services, session: Session, signer: Signer, accepted: _Acc
     session.add(
         OutgoingDocument(
             document_id=header.document_id,
-            submission_id=accepted.submission_id,
+            submission_id=submission_id,
             organ_id=organ_id,
             message_id=accepted.message_id,
             signed_sha256=stored,
@@ -166,7 +172,8 @@ def _record(services: Services, session: Session, signer: Signer, accepted: _Acc
             submitted_fingerprint=accepted.fingerprint,
         )
     )
-    details: dict[str, Any] = {"submission": accepted.submission_id, "mic": outgoing.mic, "recipients": recipients}
+    details: dict[str, Any] = {"submission": submission_id, "mic": outgoing.mic, "recipients": recipients}
+    details["submitted_sha256"] = submitted_sha256
     if accepted.number is not None:
         details |= {"assigned_number": accepted.number, "submitted_message_id": accepted.submitted_message_id}
     append(
@@ -186,7 +193,7 @@ def _record(services: Services, session: Session, signer: Signer, accepted: _Acc
         payload = {"document_id": header.document_id, "recipient": recipient, "blob": stored}
         queue.enqueue(session, Task.DELIVER, f"{Task.DELIVER}:{header.document_id}:{recipient}", payload, now)
     notice = _numbering(header.document_id, accepted.number, str(header.code))
-    _notify(session, NoticeKind.ACCEPTANCE, accepted.submission_id, organ_id, notice, now)
+    _notify(session, NoticeKind.ACCEPTANCE, submission_id, organ_id, notice, now)
 
 
 def _numbering(document_id: str, number: int | None, code: str) -> dict[str, Any]:
@@ -245,7 +252,7 @@ def _accept_unnumbered(
                 raise LienthongError(f"agency {organ_id}: {_MAX_TAKEN} outgoing numbers in a row already taken")
             message_id = parse(rebuilt).message_id
             accepted = _Accepted(
-                submission_id, organ_id, message_id, numbered, rebuilt, number, envelope.message_id, print_
+                submission, organ_id, message_id, numbered, rebuilt, number, envelope.message_id, print_
             )
             _record(services, session, signer, accepted, now)
             _finish(session, item_id, worker, submission_id, "accepted", now)
@@ -314,7 +321,7 @@ def _refuse(
         )
         refusal = {
             "reason_code": error.primary.code,
-            "problems": list(problem_lines([(p.code, p.field) for p in error.problems])),
+            "problems": list(problem_lines([(p.code, vietnamese_field(p.field)) for p in error.problems])),
         }
         _notify(session, NoticeKind.NON_ACCEPTANCE, submission_id, organ_id, refusal, now)
         _finish(session, item_id, worker, submission_id, "refused", now)
