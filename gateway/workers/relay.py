@@ -3,12 +3,12 @@
 SMTP with STARTTLS to the peer named in the registry, presenting our gateway certificate and verifying the peer's
 against our trust anchors and its registered name. A 2xx is done (``relayed`` in the ledger for a document); a 4xx
 or a connection failure is retried with back-off; a 5xx is final — the item is marked failed for an operator and
-the reason kept. Addresses are re-checked before they go into an SMTP command.
+the reason kept. Addresses are re-checked before they go into an SMTP command. Sessions are kept open between
+messages to the same peer (``relay_connections.py``); the certificate check happens whenever one is opened.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 
 import aiosmtplib
@@ -28,32 +28,29 @@ class PeerRefused(LienthongError):
     """The peer answered 5xx: retrying will not help."""
 
 
-async def _send(
-    host: str, port: int, context: ssl.SSLContext, names: set[str], mail_from: str, rcpts: list[str], data: bytes
-) -> str:
+async def _connect(host: str, port: int, context: ssl.SSLContext, names: set[str]) -> aiosmtplib.SMTP:
+    """A session with the peer, its certificate checked against the names the registry gives it."""
     client = aiosmtplib.SMTP(hostname=host, port=port, start_tls=True, tls_context=context, timeout=60)
     await client.connect()
+    presented = peer_names(client.transport.get_extra_info("ssl_object") if client.transport else None)
+    if not presented & names:
+        client.close()
+        raise LienthongError(f"peer at {host}:{port} presented {sorted(presented)}, expected one of {sorted(names)}")
+    return client
+
+
+async def _hand_over(client: aiosmtplib.SMTP, mail_from: str, rcpts: list[str], data: bytes) -> str:
+    """One message on an open session: the peer's 250 text, or PeerRefused (5xx) / LienthongError (4xx)."""
     try:
-        presented = peer_names(client.transport.get_extra_info("ssl_object") if client.transport else None)
-        if not presented & names:
-            raise LienthongError(
-                f"peer at {host}:{port} presented {sorted(presented)}, expected one of {sorted(names)}"
-            )
         errors, message = await client.sendmail(mail_from, rcpts, data)
-        if errors:
-            refused = "; ".join(f"{rcpt}: {response.code} {response.message}" for rcpt, response in errors.items())
-            raise PeerRefused(f"peer refused recipients: {refused}")
-        return message
     except aiosmtplib.SMTPResponseException as exc:
         if exc.code >= 500:
             raise PeerRefused(f"peer answered {exc.code} {exc.message}") from None
         raise LienthongError(f"peer answered {exc.code} {exc.message}") from None
-    finally:
-        if client.is_connected:
-            try:
-                await client.quit()
-            except aiosmtplib.SMTPException:
-                client.close()
+    if errors:
+        refused = "; ".join(f"{rcpt}: {response.code} {response.message}" for rcpt, response in errors.items())
+        raise PeerRefused(f"peer refused recipients: {refused}")
+    return message
 
 
 def relay_one(services: Services, worker: str) -> bool:
@@ -76,7 +73,13 @@ def relay_one(services: Services, worker: str) -> bool:
         mail_from = str(Address.parse(payload["mail_from"]))
         rcpts = [str(Address.parse(r)) for r in payload["rcpt_tos"]]
         data = services.blobs.get(payload["blob"])
-        answer = asyncio.run(_send(target[0], target[1], services.client_tls, target[2], mail_from, rcpts, data))
+        host, port, names = target
+        context = services.client_tls
+        answer = services.relay_connections.send(
+            (host, port),
+            lambda: _connect(host, port, context, names),
+            lambda client: _hand_over(client, mail_from, rcpts, data),
+        )
     except PeerRefused as exc:
         with services.sessions.begin() as session:
             queue.give_up(session, item_id, worker, str(exc), now)

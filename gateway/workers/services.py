@@ -25,6 +25,7 @@ from gateway.errors import ConfigError
 from gateway.home import Home
 from gateway.queue import RetryPolicy
 from gateway.smtp.tls import client_context, gateway_certificate
+from gateway.workers.relay_connections import RelayConnections
 from mailbox_adapter.maildir import MaildirDelivery
 from registry import db
 
@@ -86,6 +87,7 @@ class Services:
     non_delivery_office_hours: float = 16.0  # for relaying to peer gateways; None when we hold no TLS certificate
     convert_legacy: Collection[str] = ()
     inspector: PdfInspector = inspect_pdf_isolated
+    relay_connections: RelayConnections = field(default_factory=RelayConnections)
     clock: Callable[[], datetime] = field(default=_now)
 
     @classmethod
@@ -121,10 +123,11 @@ class Services:
         )
 
     def close(self) -> None:
-        """Stop what runs beside the gateway process (the PDF inspection workers)."""
+        """Stop what runs beside the workers: the PDF inspection processes and the kept relay sessions."""
         close = getattr(self.inspector, "close", None)
         if close is not None:
             close()
+        self.relay_connections.close()
 
 
 def _client_tls(home: Home, sessions: sessionmaker[Session]) -> ssl.SSLContext | None:
