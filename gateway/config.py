@@ -222,6 +222,8 @@ class QueueSettings(_Section):
     retry_cap_seconds: float = Field(default=3600.0, gt=0)
     max_attempts: int = Field(default=30, ge=1, le=10_000)
     lease_seconds: float = Field(default=300.0, gt=0)  # a crashed worker's item comes back after this long
+    # processes running the workers beside the listener process (docs/workers.md); 0: threads in the listener process
+    worker_processes: int = Field(default=1, ge=0, le=64)
 
 
 class NoticeSettings(_Section):

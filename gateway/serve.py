@@ -1,9 +1,9 @@
 """Wires the running gateway together: registry, calendar, blob store, intake and the SMTP listeners.
 
-What runs today: submission (STARTTLS and implicit TLS) with AUTH against the registry, the intake that makes a 250
-durable, and the workers (processing, delivery to records offices hosted here, receipts). The relay listener and
-client for peer gateways join here as issue 5 lands them. SIGTERM or SIGINT stops accepting, lets sessions in DATA
-finish (bounded), lets each worker finish its item, and exits 0.
+What runs: submission (STARTTLS and implicit TLS) with AUTH against the registry, the relay listener for peer
+gateways, the intake that makes a 250 durable, and the workers — in ``[queue] worker_processes`` processes of their
+own (gateway/workers/processes.py), or as threads of this process when that is 0. SIGTERM or SIGINT stops
+accepting, lets sessions in DATA finish (bounded), lets each worker finish its item, and exits 0.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from gateway.smtp.protocol import CredentialCheck
 from gateway.smtp.relay import RelayHandler
 from gateway.smtp.server import ListenerOptions, start_relay, start_submission
 from gateway.smtp.tls import gateway_certificate, server_context
+from gateway.workers.processes import WorkerProcesses
 from gateway.workers.runner import run_workers
 from gateway.workers.services import Services
 from registry import accounts
@@ -104,7 +105,13 @@ async def serve(home: Home, ready: asyncio.Event | None = None) -> None:
     for kind, host, port in running.addresses:
         log.info("%s listening on %s:%s", kind, host, port)
         print(f"lienthong: {kind} listening on {host}:{port}", flush=True)
-    workers = asyncio.create_task(run_workers(services, stop))
+    count = home.settings.queue.worker_processes
+    if count:
+        processes = WorkerProcesses(home, count, logging.getLogger().getEffectiveLevel())
+        processes.start()
+        workers = asyncio.create_task(processes.supervise(stop))
+    else:
+        workers = asyncio.create_task(run_workers(services, stop))
     if ready is not None:
         ready.set()
     await stop.wait()
@@ -112,7 +119,7 @@ async def serve(home: Home, ready: asyncio.Event | None = None) -> None:
     for server in running.servers:
         server.close()
     await asyncio.gather(*(s.wait_closed() for s in running.servers))
-    await workers  # each worker loop finishes the item it holds, then stops
+    await workers  # each worker loop (or worker process) finishes the item it holds, then stops
     await asyncio.to_thread(services.close)
     pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     if pending:

@@ -110,8 +110,8 @@ def test_submit_through_a_running_gateway(served: tuple[Home, int, int, subproce
         [record] = session.scalars(select(SubmissionRecord)).all()
         assert record.login == login
         assert record.organ_id == "000.00.15.H12"
-    # The running workers pick it up and refuse it (a plain mail is not a document envelope), and the clerk gets a
-    # signed non-acceptance notice naming the reason.
+    # The running workers pick it up and refuse it (a plain mail is read as clerk mail, and this one has no PDF),
+    # and the clerk gets a signed non-acceptance notice naming the reason.
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with sessions() as session:
@@ -120,7 +120,7 @@ def test_submit_through_a_running_gateway(served: tuple[Home, int, int, subproce
         time.sleep(0.3)
     [notice] = maildir_messages(home, login, "notice")
     assert read_notice(notice)["kind"] == "non-acceptance"
-    assert read_notice(notice)["reason_code"] == "HEADER_INVALID"  # no Lienthong-Kind: not an envelope
+    assert read_notice(notice)["reason_code"] == "PDF_MISSING"  # no Lienthong-Kind: clerk mail, and without a PDF
     with sessions() as session:
         assert queue.counts(session) == {"done": 2}
         kinds = [e.kind for e in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))]

@@ -1,0 +1,92 @@
+"""Worker processes beside `lienthong serve`: restarted when they die, stopped on SIGTERM, gone with a killed parent."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.home import Home
+from tests.fixtures.smtp import free_port
+from tests.test_serve import cli, configure
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
+def workers_of(pid: int) -> set[int]:
+    """The spawned worker processes (not multiprocessing's resource tracker)."""
+    return {c for c in children(pid) if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()}
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return state != "Z"
+
+
+def wait_until(condition: Callable[[], bool], limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def serving(demo_home: Home) -> Iterator[subprocess.Popen[str]]:
+    configure(demo_home, free_port(), 0)
+    cli(demo_home, "ca", "init")
+    cli(demo_home, "cert", "issue", "tls", "--host", "localhost")
+    cli(demo_home, "dkim", "keygen")
+    with demo_home.config_path.open("a", encoding="utf-8") as config:
+        config.write("\n[queue]\nworker_processes = 2\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "--home", str(demo_home.root), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert "listening" in process.stdout.readline()
+        wait_until(lambda: len(workers_of(process.pid)) == 2)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(30)
+
+
+def test_a_worker_process_that_dies_is_replaced(serving: subprocess.Popen[str]) -> None:
+    first = workers_of(serving.pid)
+    victim = min(first)
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: len(workers_of(serving.pid)) == 2 and victim not in workers_of(serving.pid))
+    assert workers_of(serving.pid) - first  # a new one
+
+
+def test_sigterm_stops_the_workers_and_exits_cleanly(serving: subprocess.Popen[str]) -> None:
+    workers = workers_of(serving.pid)
+    serving.send_signal(signal.SIGTERM)
+    assert serving.wait(60) == 0
+    assert not any(alive(pid) for pid in workers)
+
+
+def test_workers_do_not_outlive_a_killed_gateway(serving: subprocess.Popen[str]) -> None:
+    workers = workers_of(serving.pid)
+    serving.kill()  # SIGKILL: no chance to tell anyone
+    serving.wait(30)
+    wait_until(lambda: not any(alive(pid) for pid in workers), limit=10)
