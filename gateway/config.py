@@ -40,6 +40,8 @@ class GatewaySettings(_Section):
         max_length=253,
         pattern=r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$",
     )
+    # how long a running gateway keeps registry answers (agency by OrganId or mailbox); 0: ask every time
+    registry_cache_seconds: float = Field(default=5.0, ge=0, le=3600)
 
 
 class DatabaseSettings(_Section):

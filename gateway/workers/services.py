@@ -97,7 +97,7 @@ class Services:
             sessions=sessions,
             blobs=BlobStore(home.blobs_dir),
             calendar=Calendar.for_home(home),
-            directory=RegistryDirectory(sessions),
+            directory=RegistryDirectory(sessions, ttl_seconds=home.settings.gateway.registry_cache_seconds),
             gateway_name=home.settings.gateway.name,
             domain=home.settings.gateway.domain,
             dkim_keys=context.dkim_signing_keys(home),
