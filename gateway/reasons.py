@@ -340,6 +340,14 @@ _TABLE: tuple[Reason, ...] = (
     ),
     Reason("RELAY_DENIED", 550, "5.7.1", None, "Cổng không chuyển tiếp thư cho địa chỉ này", "Relaying denied"),
     Reason(
+        "PEER_PIN_MISMATCH",
+        550,
+        "5.7.1",
+        None,
+        "Chứng thư TLS của cổng gửi không khớp với dấu vân tay đã đăng ký",
+        "The peer gateway's TLS certificate is not the one pinned for it",
+    ),
+    Reason(
         "SENDER_MISMATCH",
         550,
         "5.7.1",

@@ -192,7 +192,8 @@ class PeerGateway(_Timestamps, Base):
     smtp_host: Mapped[str] = mapped_column(String(253))
     smtp_port: Mapped[int] = mapped_column(Integer, default=25)
     domain: Mapped[str] = mapped_column(String(253), unique=True)
-    tls_fingerprint: Mapped[str | None] = mapped_column(String(128), default=None)
+    # SHA-256 pins of its TLS certificate, comma-separated (several during a rollover): gateway/smtp/pinning.py
+    tls_fingerprint: Mapped[str | None] = mapped_column(String(320), default=None)
     dkim_selector: Mapped[str | None] = mapped_column(String(63), default=None)
     dkim_public_key: Mapped[str | None] = mapped_column(Text, default=None)
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from certs import context
 from gateway.cli import main
 from gateway.envelope.model import VIETNAM
 from gateway.home import Home
@@ -49,12 +48,16 @@ def set_config(home: Home, submission: int, relay: int, extra: str = "") -> None
 
 
 def register_peer(home: Home, name: str, other: Gateway) -> None:
-    """Tell ``home`` about the other gateway: its relay address, domain and DKIM key (as DNS would publish it)."""
-    key = context.dkim_signing_keys(other.home)[0]
+    """Tell ``home`` about the other gateway as operators do: the other's ``peer export`` file (relay address, domain,
+    DKIM key, TLS fingerprint), imported with ``peer add --from`` — so that the two gateways run pinned."""
+    exported = CliRunner().invoke(main, ["--home", str(other.home.root), "peer", "export", "--host", "127.0.0.1"])
+    assert exported.exit_code == 0, exported.output + exported.stderr
+    peer_file = home.root / f"peer-{name}.toml"
+    peer_file.write_text(exported.output, encoding="utf-8")
+    cli(home, "peer", "add", name, "--from", str(peer_file))
     sessions = db.open_registry(home.database_url)
-    with sessions.begin() as session:
-        peer = peers.add(session, name, "127.0.0.1", other.home.settings.gateway.domain, other.relay)
-        peer.dkim_selector, peer.dkim_public_key = key.selector, key.txt_value
+    with sessions() as session:
+        assert peers.get(session, name).tls_fingerprint, "the imported peer is pinned"
 
 
 def trust_other(home: Home, other: Home) -> str:

@@ -57,6 +57,7 @@ _COMMAND_MODULES = (
     "calendar",
     "ca",  # ca, cert, crl
     "dkim",
+    "peer",  # peer gateways: add, list, show, set, remove, export
     "envelope",  # envelope, edxml
     "queue",  # queue, document
     "serve",

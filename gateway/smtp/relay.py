@@ -1,10 +1,11 @@
 """The relay listener: documents and receipts from peer gateways.
 
 Only a registered peer may hand mail in: TLS with a client certificate that chains to one of our trust anchors and
-names a peer gateway of the registry (its domain or SMTP host); only for records offices this gateway hosts; and
-only with a DKIM signature that passes for that peer's domain, its key taken from the registry. What passes is
-stored and queued — an ``arrive`` item per recipient for a document, a ``receipt`` item for a receipt — and the
-workers verify the agency's S/MIME signature and the envelope as for a local delivery.
+names a peer gateway of the registry (its domain or SMTP host) and, when the registry pins that peer's certificate,
+is one of the pinned ones; only for records offices this gateway hosts; and only with a DKIM signature that passes
+for that peer's domain, its key taken from the registry. What passes is stored and queued — an ``arrive`` item per
+recipient for a document, a ``receipt`` item for a receipt — and the workers verify the agency's S/MIME signature
+and the envelope as for a local delivery.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from gateway.blobs import BlobStore
 from gateway.errors import InputError, LienthongError
 from gateway.queue import Task
 from gateway.reasons import reason
+from gateway.smtp import pinning
+from gateway.smtp.pinning import PinMismatch
 from gateway.smtp.tls import peer_names
 from registry import agencies
 from registry.models import PeerGateway
@@ -56,22 +59,36 @@ class RelayHandler:
         self.max_message_bytes = max_message_bytes
         self.lookup = dkim.RegistryLookup(sessions)
 
-    def _peer(self, names: set[str]) -> Peer | None:
+    def _peer(self, names: set[str], seen: str | None) -> Peer | PinMismatch | None:
+        """The registered peer these certificate names belong to; a PinMismatch when it is pinned to another one."""
         if not names:
             return None
         with self.sessions() as session:
-            row = session.scalars(
-                select(PeerGateway).where(or_(PeerGateway.domain.in_(names), PeerGateway.smtp_host.in_(names)))
-            ).first()
-            return Peer(row.name, row.domain) if row is not None else None
+            rows = session.scalars(
+                select(PeerGateway)
+                .where(or_(PeerGateway.domain.in_(names), PeerGateway.smtp_host.in_(names)))
+                .order_by(PeerGateway.name)
+            ).all()
+        for row in rows:
+            if pinning.accepts(pinning.stored(row.tls_fingerprint), seen):
+                return Peer(row.name, row.domain)
+        if not rows:
+            return None
+        return pinning.mismatch(pinning.stored(rows[0].tls_fingerprint), seen, f"peer gateway {rows[0].name!r}")
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
         ssl_object = (session.ssl or {}).get("ssl_object")
         names = peer_names(ssl_object)
-        peer = await asyncio.to_thread(self._peer, names)
+        peer = await asyncio.to_thread(self._peer, names, pinning.presented(ssl_object))
         if peer is None:
             shown = ", ".join(sorted(names)) or "no certificate"
             return reason("RELAY_DENIED").smtp_reply(f"{shown}: not a registered peer gateway")
+        if isinstance(peer, PinMismatch):
+            log.warning("relay refused: %s", peer)
+            # Nothing this client sends on the session can be accepted: end it once the reply is written.
+            if server.transport is not None:
+                asyncio.get_running_loop().call_soon(server.transport.close)
+            return reason("PEER_PIN_MISMATCH").smtp_reply(str(peer))
         try:
             sender = str(Address.parse(address))
         except InputError as exc:

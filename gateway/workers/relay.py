@@ -19,6 +19,7 @@ from gateway.errors import LienthongError
 from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
 from gateway.queue import Task
+from gateway.smtp import pinning
 from gateway.smtp.tls import peer_names
 from gateway.workers.services import Services
 from registry.models import PeerGateway
@@ -28,14 +29,20 @@ class PeerRefused(LienthongError):
     """The peer answered 5xx: retrying will not help."""
 
 
-async def _connect(host: str, port: int, context: ssl.SSLContext, names: set[str]) -> aiosmtplib.SMTP:
-    """A session with the peer, its certificate checked against the names the registry gives it."""
+async def _connect(
+    host: str, port: int, context: ssl.SSLContext, names: set[str], pins: tuple[str, ...] = ()
+) -> aiosmtplib.SMTP:
+    """A session with the peer, its certificate checked against the names (and pins) the registry gives it."""
     client = aiosmtplib.SMTP(hostname=host, port=port, start_tls=True, tls_context=context, timeout=60)
     await client.connect()
-    presented = peer_names(client.transport.get_extra_info("ssl_object") if client.transport else None)
+    ssl_object = client.transport.get_extra_info("ssl_object") if client.transport else None
+    presented = peer_names(ssl_object)
     if not presented & names:
         client.close()
         raise LienthongError(f"peer at {host}:{port} presented {sorted(presented)}, expected one of {sorted(names)}")
+    if not pinning.accepts(pins, seen := pinning.presented(ssl_object)):
+        client.close()  # a PinMismatch is a LienthongError: retried, and shown in 'queue list' meanwhile
+        raise pinning.mismatch(pins, seen, f"peer at {host}:{port}")
     return client
 
 
@@ -63,7 +70,14 @@ def relay_one(services: Services, worker: str) -> bool:
         item_id, payload = item.id, item.data()
         peer = session.query(PeerGateway).filter(PeerGateway.name == payload["peer"]).one_or_none()
         target = (
-            None if peer is None else (peer.smtp_host, peer.smtp_port, {peer.domain.lower(), peer.smtp_host.lower()})
+            None
+            if peer is None
+            else (
+                peer.smtp_host,
+                peer.smtp_port,
+                {peer.domain.lower(), peer.smtp_host.lower()},
+                pinning.stored(peer.tls_fingerprint),
+            )
         )
     try:
         if target is None:
@@ -73,11 +87,11 @@ def relay_one(services: Services, worker: str) -> bool:
         mail_from = str(Address.parse(payload["mail_from"]))
         rcpts = [str(Address.parse(r)) for r in payload["rcpt_tos"]]
         data = services.blobs.get(payload["blob"])
-        host, port, names = target
+        host, port, names, pins = target
         context = services.client_tls
         answer = services.relay_connections.send(
-            (host, port),
-            lambda: _connect(host, port, context, names),
+            (host, port, pins),  # a changed pin opens a new, checked session instead of reusing a kept one
+            lambda: _connect(host, port, context, names, pins),
             lambda client: _hand_over(client, mail_from, rcpts, data),
         )
     except PeerRefused as exc:
