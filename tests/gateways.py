@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,13 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from gateway.cli import main
 from gateway.envelope.model import VIETNAM
 from gateway.home import Home
 from registry import db, peers
 from tests.fixtures.smtp import free_port
+from tests.fixtures.workers import cli, spawn_serve
+from tests.fixtures.workers import halt as stop_serve
 
 STC, STC_MAIL = "000.00.15.H12", "vanthu@stc.camau.lienthong.test"
 VPCP, VPCP_MAIL = "000.00.00.G22", "vanthu@vpcp.quocgia.lienthong.test"
@@ -34,11 +32,6 @@ class Gateway:
     process: subprocess.Popen[str] | None = None
 
 
-def cli(home: Home, *args: str) -> None:
-    result = CliRunner().invoke(main, ["--home", str(home.root), *args])
-    assert result.exit_code == 0, result.output + result.stderr
-
-
 def set_config(home: Home, submission: int, relay: int, extra: str = "") -> None:
     text = home.config_path.read_text(encoding="utf-8")
     text = re.sub(r"(?m)^submission_port = \d+$", f"submission_port = {submission}", text)
@@ -50,10 +43,8 @@ def set_config(home: Home, submission: int, relay: int, extra: str = "") -> None
 def register_peer(home: Home, name: str, other: Gateway) -> None:
     """Tell ``home`` about the other gateway as operators do: the other's ``peer export`` file (relay address, domain,
     DKIM key, TLS fingerprint), imported with ``peer add --from`` — so that the two gateways run pinned."""
-    exported = CliRunner().invoke(main, ["--home", str(other.home.root), "peer", "export", "--host", "127.0.0.1"])
-    assert exported.exit_code == 0, exported.output + exported.stderr
     peer_file = home.root / f"peer-{name}.toml"
-    peer_file.write_text(exported.output, encoding="utf-8")
+    peer_file.write_text(cli(other.home, "peer", "export", "--host", "127.0.0.1"), encoding="utf-8")
     cli(home, "peer", "add", name, "--from", str(peer_file))
     sessions = db.open_registry(home.database_url)
     with sessions() as session:
@@ -104,12 +95,7 @@ def start(gateway: Gateway) -> None:
     """Start ``lienthong serve``; its log goes to ``serve.log`` in the home (an unread pipe would fill and block it)."""
     log = gateway.home.root / "serve.log"
     with log.open("ab") as sink:
-        gateway.process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "--home", str(gateway.home.root), "serve"],
-            stdout=subprocess.PIPE,
-            stderr=sink,
-            text=True,
-        )
+        gateway.process = spawn_serve(gateway.home, sink)
     assert gateway.process.stdout is not None
     lines = [gateway.process.stdout.readline() for _ in range(2)]
     assert all("listening on 127.0.0.1:" in line for line in lines), [*lines, log.read_text(errors="replace")[-2000:]]
@@ -123,14 +109,7 @@ def stop(gateway: Gateway) -> None:
 
 def halt(gateway: Gateway) -> None:
     """Stop a gateway that may already have stopped (for ``finally`` blocks): SIGTERM, then SIGKILL if it hangs."""
-    if gateway.process is None or gateway.process.poll() is not None:
-        return
-    gateway.process.send_signal(signal.SIGTERM)
-    try:
-        gateway.process.wait(30)
-    except subprocess.TimeoutExpired:
-        gateway.process.kill()
-        gateway.process.wait(10)
+    stop_serve(gateway.process, grace_seconds=30)
 
 
 @contextmanager

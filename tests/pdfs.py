@@ -230,3 +230,14 @@ def make_page_tree_cycle_pdf() -> bytes:
     pages = b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>"
     page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"
     return assemble([catalog, pages, page])
+
+
+def refused_pdfs() -> dict[str, tuple[bytes, str]]:
+    """Files every inspector must refuse for the same reason, wherever it runs (in process, in a fresh worker or in
+    a warm pool), keyed by test id, each with the reason code it must give on the ``pdf`` field."""
+    return {
+        "encrypted": (make_pdf(["x"], encrypt_password="p"), "PDF_ENCRYPTED"),
+        "old": (make_pdf(["x"], version="1.3"), "PDF_VERSION"),
+        "truncated": (make_truncated_pdf(), "PDF_UNREADABLE"),
+        "text": (b"not a pdf", "PDF_UNREADABLE"),
+    }

@@ -13,7 +13,6 @@ import smtplib
 import ssl
 import subprocess
 import time
-from dataclasses import replace
 from datetime import date, datetime
 from email import message_from_bytes, policy
 from email.utils import format_datetime, make_msgid
@@ -24,7 +23,6 @@ from sqlalchemy import select
 from gateway.documents import OutgoingDocument
 from gateway.envelope.model import VIETNAM, Code, DocumentHeader
 from gateway.envelope.parse import parse
-from gateway.envelope.pdf import inspect_pdf
 from gateway.home import Home
 from gateway.intake import SubmissionRecord
 from gateway.ledger.store import LedgerEntry, verify
@@ -36,6 +34,7 @@ from gateway.workers.process import process_one
 from gateway.workers.receipt import receipt_one
 from gateway.workers.services import Services
 from tests.fixtures.envelope import clerk_mail
+from tests.fixtures.workers import signing_services
 from tests.mailboxes import maildir_messages
 from tests.pdfs import make_ascii_pdf
 from tests.test_outgoing_numbers import (
@@ -45,7 +44,6 @@ from tests.test_outgoing_numbers import (
     STC_MAIL,
     SYT,
     SYT_MAIL,
-    cli,
     documents,
     last_value,
     process_all,
@@ -58,11 +56,7 @@ from tests.test_serve_exchange import gateway, pki_home  # noqa: F401 - the runn
 @pytest.fixture
 def services(demo_home: Home) -> Services:
     """The demo home with S/MIME certificates for the agencies involved (the Sở KH&CN signs the notices)."""
-    cli(demo_home, "ca", "init")
-    for organ_id, address in MAILS.items():
-        cli(demo_home, "cert", "issue", "smime", "--agency", organ_id, "--mail", address)
-    cli(demo_home, "dkim", "keygen")
-    return replace(Services.from_home(demo_home), inspector=inspect_pdf, clock=lambda: NOW)
+    return signing_services(demo_home, MAILS, lambda: NOW)
 
 
 SUBJECT = "Về việc tăng cường quản lý chi thường xuyên ngân sách năm 2026"

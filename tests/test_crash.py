@@ -14,7 +14,6 @@ import signal
 import smtplib
 import ssl
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import replace
@@ -22,10 +21,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from gateway.cli import main
 from gateway.documents import IncomingDocument, OutgoingRecipient
 from gateway.envelope.model import VIETNAM, Code, Organization
 from gateway.home import Home
@@ -33,6 +30,7 @@ from gateway.ledger.store import verify
 from registry import db
 from tests.fixtures.envelope import build_valid, make_header
 from tests.fixtures.smtp import free_port
+from tests.fixtures.workers import cli, halt, spawn_serve
 from tests.mailboxes import maildir_messages
 from tests.test_serve import credentials
 
@@ -59,12 +57,7 @@ class Gateway:
         self.kills = 0
 
     def start(self) -> None:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "--home", str(self.home.root), "serve"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+        process = spawn_serve(self.home, subprocess.DEVNULL)
         assert process.stdout is not None
         assert "listening" in process.stdout.readline()
         self.process = process
@@ -78,13 +71,7 @@ class Gateway:
             self.start()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        halt(self.process, grace_seconds=60)
 
 
 def document_ids(raws: list[bytes]) -> list[str]:
@@ -94,8 +81,7 @@ def document_ids(raws: list[bytes]) -> list[str]:
 @pytest.mark.slow
 def test_sigkill_under_load_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
     home = Home(tmp_path / "home")
-    result = CliRunner().invoke(main, ["--home", str(home.root), "init", "--demo", "--with-pki"])
-    assert result.exit_code == 0, result.output
+    cli(home, "init", "--demo", "--with-pki")
     port = free_port()
     text = home.config_path.read_text(encoding="utf-8")
     text = re.sub(r"(?m)^submission_port = \d+$", f"submission_port = {port}", text)

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import mailbox
-from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from gateway import queue
-from gateway.cli import main
 from gateway.documents import IncomingDocument, OutgoingDocument, OutgoingRecipient
-from gateway.envelope.pdf import inspect_pdf
 from gateway.home import Home
 from gateway.intake import SubmissionIntake, SubmissionRecord
 from gateway.ledger.store import LedgerEntry, verify
@@ -29,6 +25,7 @@ from gateway.workers.notices import notice_one
 from gateway.workers.process import process_one
 from gateway.workers.receipt import receipt_one
 from gateway.workers.services import Services
+from tests.fixtures.workers import signing_services
 from tests.mailboxes import kind_of
 from tests.test_worker_process import SKHCN, STC, STC_MAIL, SYT, envelope
 
@@ -41,18 +38,9 @@ AGENCIES = {
 AFTER_HOURS = datetime(2026, 2, 13, 10, 30, tzinfo=UTC)
 
 
-def cli(home: Home, *args: str) -> None:
-    result = CliRunner().invoke(main, ["--home", str(home.root), *args])
-    assert result.exit_code == 0, result.output + result.stderr
-
-
 @pytest.fixture
 def services(demo_home: Home) -> Services:
-    cli(demo_home, "ca", "init")
-    for organ_id, address in AGENCIES.items():
-        cli(demo_home, "cert", "issue", "smime", "--agency", organ_id, "--mail", address)
-    cli(demo_home, "dkim", "keygen")
-    return replace(Services.from_home(demo_home), inspector=inspect_pdf, clock=lambda: AFTER_HOURS)
+    return signing_services(demo_home, AGENCIES, lambda: AFTER_HOURS)
 
 
 def run_all(services: Services) -> None:

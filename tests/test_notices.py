@@ -3,24 +3,21 @@ that issues a warning and then a non-delivery notice when no receipt comes back 
 
 from __future__ import annotations
 
-import subprocess
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from certs.verify import Sender
-from gateway.cli import main
-from gateway.envelope.pdf import inspect_pdf
 from gateway.home import Home
 from gateway.ledger.store import LedgerEntry
 from gateway.receipts.notice import read_notice
 from gateway.workers.notices import notice_one, watch_once
 from gateway.workers.process import process_one
 from gateway.workers.services import Services
+from tests.fixtures.workers import signing_services
+from tests.gateways import openssl_verify
 from tests.mailboxes import maildir_messages
 from tests.test_exchange_local import submit
 from tests.test_worker_process import STC, STC_MAIL, envelope
@@ -36,20 +33,11 @@ def _reset_clock() -> None:
     NOW[0] = ACCEPTED
 
 
-def cli(home: Home, *args: str) -> None:
-    result = CliRunner().invoke(main, ["--home", str(home.root), *args])
-    assert result.exit_code == 0, result.output + result.stderr
-
-
 @pytest.fixture
 def services(demo_home: Home) -> Services:
-    cli(demo_home, "ca", "init")
-    cli(demo_home, "cert", "issue", "smime", "--agency", STC, "--mail", STC_MAIL)
-    cli(demo_home, "cert", "issue", "smime", "--agency", OPERATOR, "--mail", OPERATOR_MAIL)
-    cli(demo_home, "dkim", "keygen")
-    built = Services.from_home(demo_home)
+    built = signing_services(demo_home, {STC: STC_MAIL, OPERATOR: OPERATOR_MAIL}, lambda: NOW[0])
     assert built.operator == OPERATOR  # the demo names the Sở Khoa học và Công nghệ as operator
-    return replace(built, inspector=inspect_pdf, clock=lambda: NOW[0])
+    return built
 
 
 def drain(services: Services) -> None:
@@ -65,12 +53,7 @@ def test_acceptance_notice_is_signed_by_the_operator(services: Services, demo_ho
     assert data["kind"] == "acceptance"
     assert data["document_id"] == "000.00.15.H12,2026/02/13,15/STC-VP"
     services.verifier.verify_sync(raw, Sender(OPERATOR, frozenset({OPERATOR_MAIL})))
-    (tmp_path / "notice.eml").write_bytes(raw)
-    openssl = subprocess.run(
-        ["openssl", "cms", "-verify", "-in", str(tmp_path / "notice.eml"), "-CAfile",
-         str(demo_home.keys_dir / "ca" / "root.pem"), "-purpose", "smimesign", "-out", "/dev/null"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    openssl = openssl_verify(raw, demo_home.keys_dir / "ca" / "root.pem", tmp_path)
     assert openssl.returncode == 0, openssl.stderr
 
 

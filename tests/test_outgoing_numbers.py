@@ -18,7 +18,6 @@ from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from certs import context
@@ -26,7 +25,6 @@ from certs.lifecycle import active_signer
 from certs.verify import Sender
 from gateway import queue
 from gateway.blobs import BlobStore
-from gateway.cli import main
 from gateway.documents import OutgoingDocument
 from gateway.envelope.build import build_document, key_digest
 from gateway.envelope.directory import DictDirectory
@@ -51,6 +49,8 @@ from gateway.workers.signing import sign_outgoing
 from registry.models import NumberSequence
 from tests.fixtures.envelope import NOW as ENVELOPE_NOW
 from tests.fixtures.envelope import SENT_AT, build_valid, make_header
+from tests.fixtures.workers import signing_services
+from tests.gateways import openssl_verify
 from tests.mailboxes import maildir_messages
 from tests.pdfs import make_ascii_pdf, make_decision_pdf
 from tests.test_serve import credentials
@@ -65,18 +65,9 @@ NOW = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)  # Tuesday 09:00 in Vietnam
 ISSUED = date(2026, 3, 2)
 
 
-def cli(home: Home, *args: str) -> None:
-    result = CliRunner().invoke(main, ["--home", str(home.root), *args])
-    assert result.exit_code == 0, result.output + result.stderr
-
-
 @pytest.fixture
 def services(demo_home: Home) -> Services:
-    cli(demo_home, "ca", "init")
-    for organ_id, address in MAILS.items():
-        cli(demo_home, "cert", "issue", "smime", "--agency", organ_id, "--mail", address)
-    cli(demo_home, "dkim", "keygen")
-    return replace(Services.from_home(demo_home), inspector=inspect_pdf, clock=lambda: NOW)
+    return signing_services(demo_home, MAILS, lambda: NOW)
 
 
 def document(
@@ -195,13 +186,7 @@ def test_the_signed_message_carries_the_number_and_verifies(
     verified = context.verifier(demo_home).verify_sync(signed, Sender(STC, frozenset({STC_MAIL})))
     assert verified.organ_id == STC
     validate(envelope, now=NOW, directory=services.directory, inspector=inspect_pdf)
-    path = tmp_path / "signed.eml"
-    path.write_bytes(signed)
-    openssl = subprocess.run(
-        ["openssl", "cms", "-verify", "-in", str(path), "-CAfile", str(demo_home.keys_dir / "ca" / "root.pem"),
-         "-purpose", "smimesign", "-out", "/dev/null"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    openssl = openssl_verify(signed, demo_home.keys_dir / "ca" / "root.pem", tmp_path)
     assert openssl.returncode == 0, openssl.stderr
 
     # The acceptance notice tells the sender its number and DocumentId.

@@ -18,22 +18,15 @@ from gateway.reasons import Severity
 from tests import pdfs
 from tests.fixtures.envelope import NOW, build_valid
 
+REFUSED = pdfs.refused_pdfs()
+
 
 def test_same_answer_as_in_process() -> None:
     data = pdfs.make_decision_pdf()
     assert inspect_pdf_isolated(data) == inspect_pdf(data)
 
 
-@pytest.mark.parametrize(
-    ("data", "code"),
-    [
-        (pdfs.make_pdf(["x"], encrypt_password="p"), "PDF_ENCRYPTED"),
-        (pdfs.make_pdf(["x"], version="1.3"), "PDF_VERSION"),
-        (pdfs.make_truncated_pdf(), "PDF_UNREADABLE"),
-        (b"not a pdf", "PDF_UNREADABLE"),
-    ],
-    ids=["encrypted", "old", "truncated", "text"],
-)
+@pytest.mark.parametrize(("data", "code"), list(REFUSED.values()), ids=list(REFUSED))
 def test_errors_cross_the_process_boundary(data: bytes, code: str) -> None:
     with pytest.raises(EnvelopeError) as caught:
         inspect_pdf_isolated(data)

@@ -15,6 +15,8 @@ from gateway.envelope.pdf import PdfLimits, inspect_pdf
 from gateway.envelope.pdf_pool import PdfInspectionPool
 from tests import pdfs
 
+REFUSED = pdfs.refused_pdfs()
+
 
 @pytest.fixture
 def pool() -> Iterator[PdfInspectionPool]:
@@ -48,16 +50,7 @@ def test_workers_are_replaced_after_max_tasks(pool: PdfInspectionPool) -> None:
     assert _pids(pool) - first
 
 
-@pytest.mark.parametrize(
-    ("data", "code"),
-    [
-        (pdfs.make_pdf(["x"], encrypt_password="p"), "PDF_ENCRYPTED"),
-        (pdfs.make_pdf(["x"], version="1.3"), "PDF_VERSION"),
-        (pdfs.make_truncated_pdf(), "PDF_UNREADABLE"),
-        (b"not a pdf", "PDF_UNREADABLE"),
-    ],
-    ids=["encrypted", "old", "truncated", "text"],
-)
+@pytest.mark.parametrize(("data", "code"), list(REFUSED.values()), ids=list(REFUSED))
 def test_errors_cross_the_process_boundary(pool: PdfInspectionPool, data: bytes, code: str) -> None:
     with pytest.raises(EnvelopeError) as caught:
         pool(data)

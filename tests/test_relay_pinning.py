@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import select
@@ -24,7 +23,6 @@ from certs import context, dkim
 from certs.store import CertificateRecord
 from gateway import queue
 from gateway.blobs import BlobStore
-from gateway.cli import main
 from gateway.home import Home
 from gateway.queue import Task
 from gateway.smtp import pinning
@@ -35,16 +33,11 @@ from gateway.workers.relay import relay_one
 from gateway.workers.services import Services
 from registry import db, peers
 from tests.fixtures.smtp import free_port, serving
+from tests.fixtures.workers import cli
 
 HOSTED = "vanthu@syt.camau.lienthong.test"
 OWN_DOMAIN = "camau.lienthong.test"
 PEER_DOMAIN = "quocgia.lienthong.test"
-
-
-def cli(home: Home, *args: str) -> str:
-    result = CliRunner().invoke(main, ["--home", str(home.root), *args])
-    assert result.exit_code == 0, result.output + result.stderr
-    return result.output
 
 
 @dataclass

@@ -13,17 +13,16 @@ from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from gateway import queue
-from gateway.cli import main
 from gateway.home import Home
 from gateway.intake import SubmissionRecord
 from gateway.ledger.store import LedgerEntry, verify
 from gateway.receipts.notice import read_notice
 from registry import db
 from tests.fixtures.smtp import free_port
+from tests.fixtures.workers import cli, reap, spawn_serve
 from tests.mailboxes import maildir_messages
 
 OPERATOR_MAIL = "vanthu@skhcn.camau.lienthong.test"
@@ -47,11 +46,6 @@ def configure(home: Home, starttls: int, implicit: int, tls_host: str | None = "
     home.config_path.write_text(text, encoding="utf-8")
 
 
-def cli(home: Home, *args: str) -> None:
-    result = CliRunner().invoke(main, ["--home", str(home.root), *args])
-    assert result.exit_code == 0, result.output + result.stderr
-
-
 @pytest.fixture
 def served(demo_home: Home) -> Iterator[tuple[Home, int, int, subprocess.Popen[str]]]:
     ports = (free_port(), free_port())
@@ -60,21 +54,14 @@ def served(demo_home: Home) -> Iterator[tuple[Home, int, int, subprocess.Popen[s
     cli(demo_home, "cert", "issue", "tls", "--host", "localhost")
     cli(demo_home, "cert", "issue", "smime", "--agency", "000.00.11.H12", "--mail", OPERATOR_MAIL)  # signs notices
     cli(demo_home, "dkim", "keygen")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "--home", str(demo_home.root), "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = spawn_serve(demo_home, subprocess.PIPE)
     try:
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(2)]
         assert all("listening on 127.0.0.1:" in line for line in lines), [*lines, process.stderr.read()]  # type: ignore[union-attr]
         yield demo_home, ports[0], ports[1], process
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(30)
+        reap(process)
 
 
 def client_context(home: Home) -> ssl.SSLContext:

@@ -19,10 +19,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from gateway.cli import main
 from gateway.documents import IncomingDocument, OutgoingRecipient
 from gateway.envelope.model import VIETNAM
 from gateway.home import Home
@@ -30,6 +28,7 @@ from gateway.ledger.store import verify
 from gateway.receipts.mdn import read_receipt
 from registry import db
 from tests.fixtures.smtp import free_port
+from tests.fixtures.workers import cli, reap, spawn_serve
 from tests.mailboxes import maildir_messages
 from tests.pdfs import make_decision_pdf
 from tests.test_serve import configure, credentials
@@ -38,34 +37,26 @@ from tests.test_worker_process import SKHCN, STC_MAIL, SYT, envelope
 
 @pytest.fixture
 def pki_home(tmp_path: Path, db_url: str) -> Home:
-    root = tmp_path / "home"
-    args = ["--home", str(root), "init", "--demo", "--with-pki"]
+    home = Home(tmp_path / "home")
+    args = ["init", "--demo", "--with-pki"]
     if not db_url.startswith("sqlite"):
         args += ["--database-url", db_url]
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output + result.stderr
-    return Home(root)
+    cli(home, *args)
+    return home
 
 
 @pytest.fixture
 def gateway(pki_home: Home) -> Iterator[tuple[Home, int, subprocess.Popen[str]]]:
     port = free_port()
     configure(pki_home, port, 0, tls_host=None)  # the demo's TLS certificate is for the gateway's domain
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "--home", str(pki_home.root), "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = spawn_serve(pki_home, subprocess.PIPE)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
         assert "listening on 127.0.0.1:" in line, line + (process.stderr.read() if process.stderr else "")
         yield pki_home, port, process
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(30)
+        reap(process)
 
 
 def test_clerk_submission_is_delivered_and_receipted(gateway: tuple[Home, int, subprocess.Popen[str]]) -> None:

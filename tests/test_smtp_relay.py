@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -23,7 +22,6 @@ from certs import context, dkim
 from certs.store import CertificateRecord
 from gateway import queue
 from gateway.blobs import BlobStore
-from gateway.cli import main
 from gateway.home import Home
 from gateway.smtp.relay import RelayHandler
 from gateway.smtp.server import ListenerOptions, start_relay
@@ -31,14 +29,10 @@ from gateway.smtp.tls import gateway_certificate, server_context
 from registry import db, peers
 from registry.models import PeerGateway
 from tests.fixtures.smtp import free_port, serving
+from tests.fixtures.workers import cli
 
 HOSTED = "vanthu@syt.camau.lienthong.test"
 PEER_DOMAIN = "quocgia.lienthong.test"
-
-
-def cli(home: Home, *args: str) -> None:
-    result = CliRunner().invoke(main, ["--home", str(home.root), *args])
-    assert result.exit_code == 0, result.output + result.stderr
 
 
 @dataclass

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,10 +17,8 @@ from certs.smime import mic
 from certs.store import CertificateRecord
 from certs.verify import Sender
 from gateway import queue
-from gateway.cli import main
 from gateway.documents import OutgoingDocument
 from gateway.envelope.model import Code, Organization
-from gateway.envelope.pdf import inspect_pdf
 from gateway.home import Home
 from gateway.intake import SubmissionIntake, SubmissionRecord
 from gateway.ledger.store import LedgerEntry, verify
@@ -30,6 +26,8 @@ from gateway.smtp.handler import Principal, Submission
 from gateway.workers.process import process_one
 from gateway.workers.services import Services
 from tests.fixtures.envelope import ISSUED, build_valid, make_header
+from tests.fixtures.workers import signing_services
+from tests.gateways import openssl_verify
 
 STC, STC_MAIL = "000.00.15.H12", "vanthu@stc.camau.lienthong.test"
 SYT, SKHCN = "000.00.22.H12", "000.00.11.H12"
@@ -54,18 +52,9 @@ def envelope(subject: str = "Về việc thử nghiệm liên thông", sender: s
     return build_valid(header)
 
 
-def cli(home: Home, *args: str) -> None:
-    result = CliRunner().invoke(main, ["--home", str(home.root), *args])
-    assert result.exit_code == 0, result.output + result.stderr
-
-
 @pytest.fixture
 def services(demo_home: Home) -> Services:
-    cli(demo_home, "ca", "init")
-    cli(demo_home, "cert", "issue", "smime", "--agency", STC, "--mail", STC_MAIL)
-    cli(demo_home, "dkim", "keygen")
-    # The in-process PDF inspector here; the isolated one has its own tests.
-    return replace(Services.from_home(demo_home), inspector=inspect_pdf, clock=lambda: NOW)
+    return signing_services(demo_home, {STC: STC_MAIL}, lambda: NOW)
 
 
 def submit(services: Services, data: bytes) -> SubmissionRecord:
@@ -97,13 +86,7 @@ def test_valid_document_is_signed_recorded_and_queued(services: Services, demo_h
     # The agency's S/MIME signature: our verifier and openssl both accept it.
     result = context.verifier(demo_home).verify_sync(signed, Sender(STC, frozenset({STC_MAIL})))
     assert result.organ_id == STC
-    path = tmp_path / "signed.eml"
-    path.write_bytes(signed)
-    openssl = subprocess.run(
-        ["openssl", "cms", "-verify", "-in", str(path), "-CAfile", str(demo_home.keys_dir / "ca" / "root.pem"),
-         "-purpose", "smimesign", "-out", "/dev/null"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    openssl = openssl_verify(signed, demo_home.keys_dir / "ca" / "root.pem", tmp_path)
     assert openssl.returncode == 0, openssl.stderr
     # The MIC stored for receipts is over the exact signed entity.
     assert document.mic == mic(split_signed(signed).content)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +13,8 @@ import pytest
 
 from gateway.home import Home
 from tests.fixtures.smtp import free_port
-from tests.test_serve import cli, configure
+from tests.fixtures.workers import cli, reap, spawn_serve
+from tests.test_serve import configure
 
 
 def children(pid: int) -> set[int]:
@@ -53,21 +53,14 @@ def serving(demo_home: Home) -> Iterator[subprocess.Popen[str]]:
     cli(demo_home, "dkim", "keygen")
     with demo_home.config_path.open("a", encoding="utf-8") as config:
         config.write("\n[queue]\nworker_processes = 2\n")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "--home", str(demo_home.root), "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    process = spawn_serve(demo_home, subprocess.DEVNULL)
     try:
         assert process.stdout is not None
         assert "listening" in process.stdout.readline()
         wait_until(lambda: len(workers_of(process.pid)) == 2)
         yield process
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(30)
+        reap(process)
 
 
 def test_a_worker_process_that_dies_is_replaced(serving: subprocess.Popen[str]) -> None:
