@@ -14,7 +14,8 @@ everything else (no gap, no number given twice), and the envelope is rebuilt aro
 A clerk's plain mail (no ``Lienthong-Kind``) is first made into an envelope (``clerk_intake``) and then goes the
 same way; every ``accepted`` event names the submitted bytes' hash (``submitted_sha256``) beside the signed one.
 
-Not yet here: documents that arrive already signed by an agency system.
+An envelope the agency system already S/MIME-signed itself is verified against the account's agency, validated,
+and sent on unchanged behind the gateway's DKIM signature (``presigned``); it must already carry its number.
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from certs.lifecycle import Signer, active_signer
+from certs.verify import VerificationResult
 from gateway import queue
 from gateway.documents import OutgoingDocument
 from gateway.envelope.errors import EnvelopeError, PdfInspectionUnavailable, Problem
 from gateway.envelope.model import DocumentHeader, Kind
 from gateway.envelope.parse import Envelope, parse
-from gateway.envelope.validate import check, is_refusal
+from gateway.envelope.validate import is_refusal, validate
 from gateway.errors import LienthongError
 from gateway.intake import SubmissionRecord
 from gateway.ledger.events import Event, EventKind
@@ -44,8 +46,9 @@ from gateway.receipts.notice import NoticeKind, problem_lines
 from gateway.workers.clerk_intake import as_envelope, vietnamese_field
 from gateway.workers.notices import enqueue_notice
 from gateway.workers.numbering import fingerprint, is_unnumbered, issue_year, rebuild
+from gateway.workers.presigned import require_number, verify_submitted
 from gateway.workers.services import Services
-from gateway.workers.signing import sign_outgoing
+from gateway.workers.signing import dkim_only, sign_outgoing
 from registry.models import SequenceKind
 from registry.sequences import allocate
 
@@ -70,8 +73,10 @@ def process_one(services: Services, worker: str) -> bool:
     try:
         raw = services.blobs.get(digest)
         raw = as_envelope(raw, organ_id, services.directory, services.inspector, received_at)
-        envelope = check(
-            raw,
+        parsed = parse(raw)
+        verified = verify_submitted(services, parsed, raw, organ_id)  # the agency's own signature; None: unsigned
+        envelope = validate(
+            parsed,
             now=now,
             directory=services.directory,
             inspector=services.inspector,
@@ -79,6 +84,8 @@ def process_one(services: Services, worker: str) -> bool:
             allow_unnumbered=True,
         )
         header = _document_header(envelope, organ_id)
+        if verified is not None:
+            require_number(header)
     except EnvelopeError as error:
         _refuse(services, worker, item_id, submission_id, organ_id, digest, error, now)
         return True
@@ -89,7 +96,9 @@ def process_one(services: Services, worker: str) -> bool:
     if is_unnumbered(header):
         _accept_unnumbered(services, worker, item_id, (submission_id, digest), organ_id or "", envelope, header, now)
     else:
-        _accept(services, worker, item_id, (submission_id, digest), organ_id or "", envelope, header, raw, now)
+        _accept(
+            services, worker, item_id, (submission_id, digest), organ_id or "", envelope, header, raw, now, verified
+        )
     return True
 
 
@@ -98,8 +107,6 @@ def _document_header(envelope: Envelope, organ_id: str | None) -> DocumentHeader
         raise EnvelopeError.of("ENVELOPE_STRUCTURE", "Lienthong-Kind", "submission accepts documents only")
     header = envelope.metadata.header
     assert isinstance(header, DocumentHeader)
-    if envelope.signed:
-        raise EnvelopeError.of("ENVELOPE_STRUCTURE", "Content-Type", "submit it unsigned: the gateway signs")
     if header.from_.organ_id != organ_id:
         raise EnvelopeError.of(
             "SENDER_MISMATCH", "From/OrganId", f"{header.from_.organ_id} is not the submitting account's agency"
@@ -117,6 +124,7 @@ def _accept(
     header: DocumentHeader,
     raw: bytes,
     now: datetime,
+    presigned: VerificationResult | None = None,
 ) -> None:
     submission_id = submission[0]
     with services.sessions.begin() as session:
@@ -126,12 +134,12 @@ def _accept(
             state = "accepted" if existing.submission_id == submission_id else "duplicate"
             _finish(session, item_id, worker, submission_id, state, now)
             return
-        try:
-            signer = active_signer(session, organ_id, services.chain)
+        try:  # an envelope the agency signed itself needs no key of the agency's here
+            signer = None if presigned is not None else active_signer(session, organ_id, services.chain)
         except LienthongError as exc:
             queue.fail(session, item_id, worker, str(exc), now, services.retry)
             return
-        accepted = _Accepted(submission, organ_id, envelope.message_id, header, raw)
+        accepted = _Accepted(submission, organ_id, envelope.message_id, header, raw, presigned=presigned)
         _record(services, session, signer, accepted, now)
         _finish(session, item_id, worker, submission_id, "accepted", now)
 
@@ -142,16 +150,22 @@ class _Accepted:
     organ_id: str
     message_id: str  # of the message that travels
     header: DocumentHeader
-    raw: bytes  # the unsigned envelope to sign
+    raw: bytes  # the unsigned envelope to sign (or the agency's signed message, when ``presigned``)
     number: int | None = None  # assigned by the gateway
     submitted_message_id: str | None = None
     fingerprint: str | None = None
+    presigned: VerificationResult | None = None  # the agency's own verified signature: DKIM only
 
 
-def _record(services: Services, session: Session, signer: Signer, accepted: _Accepted, now: datetime) -> None:
-    """Sign, store, record, queue the deliveries and the acceptance notice: the caller's transaction commits."""
+def _record(services: Services, session: Session, signer: Signer | None, accepted: _Accepted, now: datetime) -> None:
+    """Sign, store, record, queue the deliveries and the acceptance notice: the caller's transaction commits.
+
+    ``signer`` None: the agency signed the envelope itself (``accepted.presigned``), the gateway adds DKIM only."""
     header, organ_id, (submission_id, submitted_sha256) = accepted.header, accepted.organ_id, accepted.submission
-    outgoing = sign_outgoing(accepted.raw, signer, services.domain, services.dkim_keys)
+    if signer is None:
+        outgoing = dkim_only(accepted.raw, services.domain, services.dkim_keys)
+    else:
+        outgoing = sign_outgoing(accepted.raw, signer, services.domain, services.dkim_keys)
     stored = services.blobs.put(outgoing.message)
     effective = services.calendar.effective(now, organ_id)
     recipients = [org.organ_id for org in header.to]
@@ -174,6 +188,8 @@ def _record(services: Services, session: Session, signer: Signer, accepted: _Acc
     )
     details: dict[str, Any] = {"submission": submission_id, "mic": outgoing.mic, "recipients": recipients}
     details["submitted_sha256"] = submitted_sha256
+    if accepted.presigned is not None:  # signed by the agency itself, with this certificate
+        details["agency_signed"] = accepted.presigned.serial_hex
     if accepted.number is not None:
         details |= {"assigned_number": accepted.number, "submitted_message_id": accepted.submitted_message_id}
     append(

@@ -2,7 +2,8 @@
 
 The agency's signature covers the inner ``multipart/mixed`` entity exactly as the sender built it (its Content-Type
 line and body bytes, unchanged); the outer headers stay the sender's, minus the MIME headers that now describe the
-``multipart/signed`` wrapper. DKIM then signs the whole message for the gateway's domain.
+``multipart/signed`` wrapper. DKIM then signs the whole message for the gateway's domain. An envelope the agency
+system signed itself gets only the DKIM signature (``dkim_only``): its bytes travel as it sent them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from email.parser import BytesHeaderParser
 
 from certs import dkim
 from certs.lifecycle import Signer
-from certs.smime import sign_entity
+from certs.multipart import split_signed
+from certs.smime import mic, sign_entity
 from gateway.envelope.errors import EnvelopeError
 
 _MIME_HEADERS = (b"content-type", b"mime-version", b"content-transfer-encoding")
@@ -56,3 +58,12 @@ def sign_outgoing(raw: bytes, signer: Signer, domain: str, dkim_keys: Sequence[d
     if dkim_keys:
         message = dkim.sign(message, domain, dkim_keys) + message
     return Outgoing(message, signed.mic)
+
+
+def dkim_only(message: bytes, domain: str, dkim_keys: Sequence[dkim.DkimKey]) -> Outgoing:
+    """A ``multipart/signed`` message the agency signed: unchanged behind the gateway's DKIM signature, with the MIC
+    of the entity the agency signed (what the recipient's receipt will quote)."""
+    content = split_signed(message).content
+    if dkim_keys:
+        message = dkim.sign(message, domain, dkim_keys) + message
+    return Outgoing(message, mic(content))
