@@ -203,6 +203,58 @@ def set_parent(session: Session, organ_id: str, parent_id: str | None) -> Agency
     return agency
 
 
+def update(session: Session, organ_id: str, changes: Mapping[str, str | None], labels: Mapping[str, str]) -> Agency:
+    """Change the descriptive fields named in ``changes`` (name, short_name, parent_id, gateway, phone, fax).
+
+    Each new value is checked as ``add`` checks it, every problem reported at once under the caller's ``labels``; a
+    new parent is refused when it would make the parent chain loop. Moving an agency to another gateway changes
+    where documents for it are delivered from the next delivery on; its mailboxes stay as they are."""
+    allowed = {"name", "short_name", "parent_id", "gateway", "phone", "fax"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InputError(f"cannot change {', '.join(sorted(unknown))} this way")
+    agency = get(session, organ_id)
+    current = {
+        "name": agency.name,
+        "short_name": agency.short_name,
+        "parent_id": agency.parent_id,
+        "gateway": agency.gateway,
+        "phone": agency.phone,
+        "fax": agency.fax,
+    }
+    merged = {**current, **changes}
+    spec = AgencySpec(
+        organ_id,
+        merged["name"] or "",
+        merged["short_name"],
+        merged["parent_id"],
+        (),
+        merged["gateway"],
+        merged["phone"],
+        merged["fax"],
+        labels=labels,
+    )
+    problems = [p for p in spec.problems() if not p.startswith(labels["organ_id"])]
+    if problems:
+        raise InputError("; ".join(problems))
+    if "parent_id" in changes:
+        set_parent(session, organ_id, changes["parent_id"])
+    changed = False
+    for key in ("name", "short_name", "gateway", "phone", "fax"):
+        if key not in changes:
+            continue
+        value = merged[key]
+        if key == "name" and value is not None:
+            value = value.strip()
+        if getattr(agency, key) != value:
+            setattr(agency, key, value)
+            changed = True
+    if changed:
+        agency.updated_at = utcnow()
+    session.flush()
+    return agency
+
+
 def suspend(session: Session, organ_id: str, since: date) -> Agency:
     """Suspended agencies stay in the registry so documents that name them keep resolving."""
     agency = get(session, organ_id)

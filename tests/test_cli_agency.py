@@ -135,3 +135,36 @@ def test_bad_import_reports_every_row_and_imports_nothing(demo_home: Home, tmp_p
     listed = _json(demo_home, "agency", "list", "--all")
     assert isinstance(listed, list)
     assert len(listed) == 10
+
+
+def test_set_changes_only_what_is_given(demo_home: Home) -> None:
+    before = _json(demo_home, "agency", "show", "000.00.15.H12")
+    assert isinstance(before, dict)
+    moved = invoke(demo_home, "agency", "set", "000.00.15.H12", "--gateway", "quocgia", "--phone", "0290 3000 000")
+    assert moved.exit_code == 0, moved.stderr
+    assert f"000.00.15.H12 gateway: {before['gateway']} -> quocgia" in moved.output
+    after = _json(demo_home, "agency", "show", "000.00.15.H12")
+    assert isinstance(after, dict)
+    assert (after["gateway"], after["phone"], after["hosted_here"]) == ("quocgia", "0290 3000 000", False)
+    changed = {"gateway", "phone", "hosted_here", "updated_at"}
+    assert {k: v for k, v in after.items() if k not in changed} == {k: v for k, v in before.items() if k not in changed}
+    assert invoke(demo_home, "agency", "set", "000.00.15.H12", "--no-parent").exit_code == 0
+    top = _json(demo_home, "agency", "show", "000.00.15.H12")
+    assert isinstance(top, dict)
+    assert top["parent_id"] is None
+
+
+def test_set_errors_name_the_option(demo_home: Home) -> None:
+    cases = [
+        (("agency", "set", "000.00.15.H12"), "nothing to change"),
+        (("agency", "set", "000.00.15.H12", "--gateway", "Quốc Gia"), "--gateway 'Quốc Gia': expected a gateway name"),
+        (("agency", "set", "000.00.15.H12", "--short", "S T C"), "--short 'S T C': expected 1-32 letters"),
+        (("agency", "set", "000.00.15.H12", "--name", " "), "--name: required"),
+        (("agency", "set", "000.00.15.H12", "--parent", "000.00.98.H12"), "agency '000.00.98.H12' is not in the"),
+        (("agency", "set", "000.00.00.H12", "--parent", "000.00.15.H12"), "would make a loop in the parent chain"),
+        (("agency", "set", "000.00.15.H12", "--parent", "000.00.00.H12", "--no-parent"), "give one of them"),
+        (("agency", "set", "000.00.99.H12", "--phone", "123"), "agency '000.00.99.H12' is not in the registry"),
+    ]
+    for args, expected in cases:
+        message = one_line_error(invoke(demo_home, *args))
+        assert expected in message, (args, message)

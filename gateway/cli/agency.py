@@ -1,4 +1,4 @@
-"""``lienthong agency ...``: list, show, add, suspend/activate, import and export agencies."""
+"""``lienthong agency ...``: list, show, add, set, suspend/activate, import and export agencies."""
 
 from __future__ import annotations
 
@@ -111,6 +111,46 @@ def add_command(
     with registry_sessions(home).begin() as session:
         agency = agencies.add(session, spec, home.settings.gateway.name)
         click.echo(f"added {agency.organ_id} {agency.name} (gateway {agency.gateway})")
+
+
+@agency_group.command("set")
+@click.argument("organ_id", metavar="ORGID")
+@click.option("--name", help="New full name.")
+@click.option("--short", "short_name", help="New short name.")
+@click.option("--parent", "parent_id", help="OrganId of the new parent agency.")
+@click.option("--no-parent", is_flag=True, help="Make it a top-level agency.")
+@click.option("--gateway", help="Gateway that hosts it from now on (this gateway's name, or a peer's).")
+@click.option("--phone")
+@click.option("--fax")
+@click.pass_obj
+def set_command(
+    home: Home,
+    organ_id: str,
+    name: str | None,
+    short_name: str | None,
+    parent_id: str | None,
+    no_parent: bool,
+    gateway: str | None,
+    phone: str | None,
+    fax: str | None,
+) -> None:
+    """Change an agency's name, short name, parent, hosting gateway, phone or fax (only what is given)."""
+    check_organ_id(organ_id, "ORGID")
+    if parent_id is not None and no_parent:
+        raise InputError("--parent and --no-parent: give one of them")
+    given = {"name": name, "short_name": short_name, "gateway": gateway, "phone": phone, "fax": fax}
+    changes: dict[str, str | None] = {key: value for key, value in given.items() if value is not None}
+    if parent_id is not None or no_parent:
+        changes["parent_id"] = parent_id
+    if not changes:
+        raise InputError(
+            "nothing to change: give at least one of --name, --short, --parent/--no-parent, --gateway, --phone, --fax"
+        )
+    with registry_sessions(home).begin() as session:
+        before = agencies.record(agencies.get(session, organ_id))
+        after = agencies.record(agencies.update(session, organ_id, changes, CLI_LABELS))
+    for key in sorted(changes):
+        click.echo(f"{organ_id} {key}: {before.get(key)} -> {after.get(key)}")
 
 
 def _today(home: Home) -> date:
