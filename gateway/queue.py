@@ -6,21 +6,28 @@ the work and recording it leads to a retry that the idempotent consumers (Maildi
 on DocumentId) absorb. A worker claims an item with a lease; a worker that dies loses its lease and the item comes
 back. Claiming is one ``UPDATE ... WHERE id = (SELECT ... LIMIT 1) RETURNING`` statement: PostgreSQL skips rows
 other workers hold (``FOR UPDATE SKIP LOCKED``), SQLite runs it under its single write lock.
+
+Every worker step claims, enqueues and completes, so these run as Core statements built once at import (with bound
+parameters, so SQLAlchemy compiles each once per dialect) on the session's connection: building statements and
+passing through the ORM's identity map cost several times the database work itself. The pending ORM changes of the
+caller are flushed first, so statements still reach the database in the order the caller wrote them.
 """
 
 from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, func, or_, select, update
+from sqlalchemy import Connection, Integer, String, Table, Text, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.dml import Insert, Update
+from sqlalchemy.sql.elements import BindParameter
 
 from gateway.errors import InputError, NotFoundError
 from registry.models import Base, UtcDateTime
@@ -62,8 +69,23 @@ class QueueItem(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
     def data(self) -> dict[str, Any]:
-        value: dict[str, Any] = json.loads(self.payload)
-        return value
+        return _decoded(self.payload)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed item as the worker needs it: a plain value, not an ORM object the session would track."""
+
+    id: int
+    task: str
+    dedup_key: str
+    payload: str
+    attempts: int
+    claimed_by: str
+    lease_until: datetime
+
+    def data(self) -> dict[str, Any]:
+        return _decoded(self.payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +103,90 @@ class RetryPolicy:
         return raw * (1 + spread)
 
 
+_items: Table = Base.metadata.tables[QueueItem.__tablename__]
+_c = _items.c
+
+
+def _at(name: str) -> BindParameter[datetime]:
+    return bindparam(name, type_=UtcDateTime())
+
+
+def _insert(insert: Callable[[Table], Any]) -> Insert:
+    statement: Insert = (
+        insert(_items)
+        .values(
+            task=bindparam("task"),
+            dedup_key=bindparam("dedup_key"),
+            payload=bindparam("payload"),
+            state=State.PENDING.value,
+            attempts=0,
+            next_attempt_at=_at("next_attempt_at"),
+            created_at=_at("now"),
+            updated_at=_at("now"),
+        )
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(_c.id)
+    )
+    return statement
+
+
+_INSERT = {"postgresql": _insert(postgresql.insert), "sqlite": _insert(sqlite.insert)}
+_ID_BY_KEY = select(_c.id).where(_c.dedup_key == bindparam("dedup_key"))
+
+
+def _claim_statement(by_task: bool) -> Update:
+    due = or_(
+        (_c.state == State.PENDING.value) & (_c.next_attempt_at <= _at("now")),
+        (_c.state == State.CLAIMED.value) & (_c.lease_until < _at("now")),
+    )
+    candidate = select(_c.id).where(due)
+    if by_task:
+        candidate = candidate.where(_c.task.in_(bindparam("tasks", expanding=True)))
+    candidate = candidate.order_by(_c.next_attempt_at, _c.id).limit(1).with_for_update(skip_locked=True)
+    return (
+        update(_items)
+        .where(_c.id == candidate.scalar_subquery())
+        .values(
+            state=State.CLAIMED.value,
+            claimed_by=bindparam("worker"),
+            lease_until=_at("lease_until"),
+            attempts=_c.attempts + 1,
+            updated_at=_at("now"),
+        )
+        .returning(_c.id, _c.task, _c.dedup_key, _c.payload, _c.attempts, _c.claimed_by, _c.lease_until)
+    )
+
+
+_CLAIM_ANY, _CLAIM_TASKS = _claim_statement(False), _claim_statement(True)
+
+# The guard of every worker's own update: the item is still claimed, and by this worker (its lease did not run out
+# and pass to another).
+_MINE = (_c.id == bindparam("item_id")) & (_c.state == State.CLAIMED.value) & (_c.claimed_by == bindparam("worker"))
+_ATTEMPTS_IF_MINE = select(_c.attempts).where(_MINE)
+_CLOSE = (
+    update(_items)
+    .where(_MINE)
+    .values(
+        state=bindparam("state"),
+        lease_until=None,
+        last_error=bindparam("last_error"),
+        next_attempt_at=func.coalesce(_at("next_attempt_at"), _c.next_attempt_at),
+        updated_at=_at("now"),
+    )
+)
+
+
+def _connection(session: Session) -> Connection:
+    """The transaction's connection, after writing the caller's pending ORM changes, as an ORM statement would."""
+    session.flush()
+    return session.connection()
+
+
+def _decoded(payload: str) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(payload)
+    return value
+
+
 def enqueue(
     session: Session,
     task: str,
@@ -90,65 +196,44 @@ def enqueue(
     not_before: datetime | None = None,
 ) -> int:
     """Add work unless an item with ``dedup_key`` exists; return the item's id either way."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(QueueItem)
-        .values(
-            task=task,
-            dedup_key=dedup_key,
-            payload=json.dumps(payload, sort_keys=True, ensure_ascii=False),
-            state=State.PENDING.value,
-            attempts=0,
-            next_attempt_at=not_before or now,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["dedup_key"])
-    )
-    session.execute(statement)
-    return int(session.scalars(select(QueueItem.id).where(QueueItem.dedup_key == dedup_key)).one())
+    connection = _connection(session)
+    values = {
+        "task": str(task),
+        "dedup_key": dedup_key,
+        "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False),
+        "next_attempt_at": not_before or now,
+        "now": now,
+    }
+    inserted = connection.execute(_INSERT[connection.dialect.name], values).scalar()
+    if inserted is not None:
+        return int(inserted)
+    return int(connection.execute(_ID_BY_KEY, {"dedup_key": dedup_key}).scalar_one())
 
 
 def claim(
     session: Session, worker: str, now: datetime, lease: timedelta = timedelta(minutes=5), tasks: Sequence[str] = ()
-) -> QueueItem | None:
+) -> Claimed | None:
     """Take the most overdue item that is due, or whose previous worker's lease ran out."""
-    due = or_(
-        (QueueItem.state == State.PENDING.value) & (QueueItem.next_attempt_at <= now),
-        (QueueItem.state == State.CLAIMED.value) & (QueueItem.lease_until < now),
-    )
-    candidate = select(QueueItem.id).where(due)
+    values: dict[str, Any] = {"worker": worker, "now": now, "lease_until": now + lease}
     if tasks:
-        candidate = candidate.where(QueueItem.task.in_(list(tasks)))
-    candidate = candidate.order_by(QueueItem.next_attempt_at, QueueItem.id).limit(1).with_for_update(skip_locked=True)
-    row = session.execute(
-        update(QueueItem)
-        .where(QueueItem.id == candidate.scalar_subquery())
-        .values(
-            state=State.CLAIMED.value,
-            claimed_by=worker,
-            lease_until=now + lease,
-            attempts=QueueItem.attempts + 1,
-            updated_at=now,
-        )
-        .returning(QueueItem.id)
-    ).first()
+        values["tasks"] = [str(task) for task in tasks]
+    row = _connection(session).execute(_CLAIM_TASKS if tasks else _CLAIM_ANY, values).first()
     if row is None:
         return None
-    session.expire_all()
-    return session.get(QueueItem, int(row[0]))
+    return Claimed(
+        int(row.id), row.task, row.dedup_key, row.payload, int(row.attempts), str(row.claimed_by), row.lease_until
+    )
 
 
-def _claimed(session: Session, item_id: int, worker: str) -> QueueItem:
-    item = session.get(QueueItem, item_id)
-    if item is None or item.state != State.CLAIMED.value or item.claimed_by != worker:
+def _close(session: Session, item_id: int, worker: str, values: Mapping[str, Any]) -> None:
+    """Apply a worker's final word on its item, refusing when the item is no longer its own."""
+    parameters = {"item_id": item_id, "worker": worker, "next_attempt_at": None, "last_error": None, **values}
+    if _connection(session).execute(_CLOSE, parameters).rowcount != 1:
         raise NotFoundError(f"queue item {item_id} is not claimed by {worker}; its lease may have expired")
-    return item
 
 
 def complete(session: Session, item_id: int, worker: str, now: datetime) -> None:
-    item = _claimed(session, item_id, worker)
-    item.state, item.lease_until, item.last_error, item.updated_at = State.DONE.value, None, None, now
+    _close(session, item_id, worker, {"state": State.DONE.value, "now": now})
 
 
 def fail(
@@ -162,25 +247,26 @@ def fail(
 ) -> State:
     """Record a failed attempt; schedule the next one, or give up after the policy's last attempt."""
     policy = policy or RetryPolicy()
-    item = _claimed(session, item_id, worker)
-    item.last_error, item.lease_until, item.updated_at = error[:2000], None, now
-    if item.attempts >= policy.max_attempts:
-        item.state = State.FAILED.value
+    attempts = _connection(session).execute(_ATTEMPTS_IF_MINE, {"item_id": item_id, "worker": worker}).scalar()
+    if attempts is None:
+        raise NotFoundError(f"queue item {item_id} is not claimed by {worker}; its lease may have expired")
+    values: dict[str, Any] = {"last_error": error[:2000], "now": now}
+    if attempts >= policy.max_attempts:
+        values["state"] = State.FAILED.value
     else:
-        item.state = State.PENDING.value
-        item.next_attempt_at = now + policy.delay(item.attempts, rng)
-    return State(item.state)
+        values["state"], values["next_attempt_at"] = State.PENDING.value, now + policy.delay(attempts, rng)
+    _close(session, item_id, worker, values)
+    return State(values["state"])
 
 
 def give_up(session: Session, item_id: int, worker: str, error: str, now: datetime) -> None:
     """Record a permanent failure (the peer said 5xx): no more attempts until an operator retries."""
-    item = _claimed(session, item_id, worker)
-    item.state, item.last_error, item.lease_until, item.updated_at = State.FAILED.value, error[:2000], None, now
+    _close(session, item_id, worker, {"state": State.FAILED.value, "last_error": error[:2000], "now": now})
 
 
 def retry(session: Session, item_id: int, now: datetime) -> None:
     """Operator: make a failed, dropped or waiting item due now."""
-    item = session.get(QueueItem, item_id)
+    item = session.get(QueueItem, item_id, populate_existing=True)
     if item is None:
         raise NotFoundError(f"queue item {item_id}: no such item")
     if item.state in (State.DONE.value, State.CLAIMED.value):
@@ -190,7 +276,7 @@ def retry(session: Session, item_id: int, now: datetime) -> None:
 
 def drop(session: Session, item_id: int, now: datetime) -> None:
     """Operator: give up on an item that is not being worked on."""
-    item = session.get(QueueItem, item_id)
+    item = session.get(QueueItem, item_id, populate_existing=True)
     if item is None:
         raise NotFoundError(f"queue item {item_id}: no such item")
     if item.state in (State.DONE.value, State.CLAIMED.value):

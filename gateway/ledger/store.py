@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, select, update
+from sqlalchemy import Integer, String, Table, Text, bindparam, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gateway.ledger.events import GENESIS, Event, canonical, chain_hash
@@ -51,30 +51,42 @@ class Appended:
     entry_hash: str
 
 
+_heads: Table = Base.metadata.tables[LedgerHead.__tablename__]
+_entries: Table = Base.metadata.tables[LedgerEntry.__tablename__]
+# Built once, with bound parameters, so each compiles once per dialect: appends happen on every worker step.
+_ADVANCE = (
+    update(_heads).where(_heads.c.id == 1).values(seq=_heads.c.seq + 1).returning(_heads.c.seq, _heads.c.entry_hash)
+)
+_INSERT = insert(_entries)
+_SET_HEAD_HASH = update(_heads).where(_heads.c.id == 1).values(entry_hash=bindparam("entry_hash"))
+
+
 def append(session: Session, event: Event) -> Appended:
-    """Add ``event`` at the end of the chain inside the caller's transaction."""
-    head = session.execute(
-        update(LedgerHead)
-        .where(LedgerHead.id == 1)
-        .values(seq=LedgerHead.seq + 1)
-        .returning(LedgerHead.seq, LedgerHead.entry_hash)
-    ).one()
+    """Add ``event`` at the end of the chain inside the caller's transaction.
+
+    Core statements on the transaction's connection, no ORM object: the entry is never read back here, and the
+    unit of work would cost more than the three statements. The caller's pending ORM changes are flushed first, so
+    they reach the database before the head row is locked, as when this used ORM statements.
+    """
+    session.flush()
+    connection = session.connection()
+    head = connection.execute(_ADVANCE).one()
     seq, prev_hash = int(head.seq), str(head.entry_hash)
     payload = event.payload()
     entry_hash = chain_hash(prev_hash, payload)
-    session.add(
-        LedgerEntry(
-            seq=seq,
-            kind=event.kind.value,
-            document_id=event.document_id,
-            organ_id=event.organ_id,
-            payload=canonical(payload).decode(),
-            prev_hash=prev_hash,
-            entry_hash=entry_hash,
-        )
+    connection.execute(
+        _INSERT,
+        {
+            "seq": seq,
+            "kind": event.kind.value,
+            "document_id": event.document_id,
+            "organ_id": event.organ_id,
+            "payload": canonical(payload).decode(),
+            "prev_hash": prev_hash,
+            "entry_hash": entry_hash,
+        },
     )
-    session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(entry_hash=entry_hash))
-    session.flush()
+    connection.execute(_SET_HEAD_HASH, {"entry_hash": entry_hash})
     return Appended(seq, entry_hash)
 
 
@@ -104,7 +116,7 @@ def verify(session: Session, batch: int = 1000) -> ChainReport:
         if problem is not None:
             return ChainReport(count, expected_prev, entry.seq, problem)
         expected_prev, count, seq_expected = entry.entry_hash, count + 1, seq_expected + 1
-    head = session.get(LedgerHead, 1)
+    head = session.get(LedgerHead, 1, populate_existing=True)  # appends update the row without the identity map
     if head is None or head.seq != count or head.entry_hash != expected_prev:
         return ChainReport(count, expected_prev, count + 1, "ledger head does not match the last entry")
     return ChainReport(count, expected_prev, None, None)
