@@ -5,30 +5,28 @@ item and ``complete``. This measures that bookkeeping alone (process CPU time, s
 on SQLite in a temporary directory, and also on PostgreSQL when a URL is given. Use an empty, throwaway database:
 the run leaves its items behind.
 
-Run: .venv/bin/python bench/queue.py [postgresql+psycopg://user@127.0.0.1:5432/scratch] [items]
+Run: .venv/bin/python bench/work_queue.py [postgresql+psycopg://user@127.0.0.1:5432/scratch] [items]
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
-# This file is named queue.py: take its directory off the path so it does not shadow the standard library's queue.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker
 
-from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
-
-from gateway import queue  # noqa: E402
-from gateway.ledger.events import Event, EventKind  # noqa: E402
-from gateway.ledger.store import append  # noqa: E402
-from gateway.queue import Task  # noqa: E402
-from registry import db  # noqa: E402
+from gateway import queue
+from gateway.ledger.events import Event, EventKind
+from gateway.ledger.store import append
+from gateway.queue import Task
+from registry import db
 
 
 def cpu_ms_per(label: str, count: int, work: Callable[[int], None]) -> None:
