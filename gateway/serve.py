@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.home import Home
 from gateway.intake import SubmissionIntake
 from gateway.smtp.handler import Principal, SubmissionHandler, SubmissionLimits
-from gateway.smtp.protocol import CredentialCheck
+from gateway.smtp.protocol import ConnectionCounter, CredentialCheck
 from gateway.smtp.relay import RelayHandler
 from gateway.smtp.server import ListenerOptions, start_relay, start_submission
 from gateway.smtp.tls import gateway_certificate, server_context
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 class Running:
     servers: tuple[asyncio.Server, ...]
     addresses: tuple[tuple[str, str, int], ...]  # (what, host, port)
+    counters: tuple[ConnectionCounter, ...] = ()  # the live sessions of each listener
 
 
 def credential_check(sessions: sessionmaker[Session]) -> CredentialCheck:
@@ -62,6 +63,7 @@ async def start(home: Home, services: Services) -> Running:
     context = server_context(home, certificate)
     check = credential_check(sessions)
     servers: list[asyncio.Server] = []
+    counters: list[ConnectionCounter] = []
     kinds: list[str] = []
     hostname = smtp.hostname or settings.gateway.domain
     for port, implicit in ((smtp.submission_port, False), (smtp.submission_tls_port, True)):
@@ -69,7 +71,8 @@ async def start(home: Home, services: Services) -> Running:
             continue
         options = ListenerOptions(smtp.listen, port, implicit, hostname, smtp.max_connections, smtp.timeout_seconds)
         try:
-            servers.append(await start_submission(handler, context, check, options))
+            counters.append(ConnectionCounter(options.max_connections))
+            servers.append(await start_submission(handler, context, check, options, counters[-1]))
             kinds.append("submission (implicit TLS)" if implicit else "submission (STARTTLS)")
         except Exception:
             for server in servers:
@@ -83,14 +86,16 @@ async def start(home: Home, services: Services) -> Running:
             smtp.listen, smtp.relay_port, False, hostname, smtp.max_connections, smtp.timeout_seconds
         )
         try:
-            servers.append(await start_relay(relay, server_context(home, certificate, require_client=True), options))
+            counters.append(ConnectionCounter(options.max_connections))
+            relay_tls = server_context(home, certificate, require_client=True)
+            servers.append(await start_relay(relay, relay_tls, options, counters[-1]))
             kinds.append("relay")
         except Exception:
             for server in servers:
                 server.close()
             raise
     addresses = tuple((kind, *s.sockets[0].getsockname()[:2]) for kind, s in zip(kinds, servers, strict=True))
-    return Running(tuple(servers), addresses)
+    return Running(tuple(servers), addresses, tuple(counters))
 
 
 async def serve(home: Home, ready: asyncio.Event | None = None) -> None:
@@ -118,6 +123,8 @@ async def serve(home: Home, ready: asyncio.Event | None = None) -> None:
     print("lienthong: stopping", flush=True)
     for server in running.servers:
         server.close()
+    for counter in running.counters:
+        counter.close_idle()  # sessions with no transaction under way (a peer's kept relay session) end now
     await asyncio.gather(*(s.wait_closed() for s in running.servers))
     await workers  # each worker loop (or worker process) finishes the item it holds, then stops
     await asyncio.to_thread(services.close)

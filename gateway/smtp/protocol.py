@@ -30,11 +30,28 @@ CredentialCheck = Callable[[str, str], Any | None]
 
 
 class ConnectionCounter:
-    """Shared by every protocol instance of one listening socket."""
+    """Shared by every protocol instance of one listening socket: the cap, and the live sessions for shutdown."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.active = 0
+        self.sessions: set[HardenedSMTP] = set()
+
+    def close_idle(self) -> int:
+        """End every session not inside a mail transaction (421, RFC 5321 3.8); those in one may finish it.
+
+        A peer gateway keeps its relay session open between messages: without this, stopping would wait out the
+        grace period for sessions that have nothing left to say."""
+        closed = 0
+        for session in list(self.sessions):
+            if session.in_transaction:
+                continue
+            transport = cast("asyncio.Transport | None", session.transport)
+            if transport is not None and not transport.is_closing():
+                transport.write(b"421 4.3.2 Service shutting down\r\n")
+                transport.close()
+                closed += 1
+        return closed
 
 
 def _library_replies() -> dict[str, str]:
@@ -78,13 +95,20 @@ class HardenedSMTP(SMTP):
             transport.close()
             return
         self._counter.active += 1
+        self._counter.sessions.add(self)
         self._counted = True
 
     def connection_lost(self, error: Exception | None) -> None:
         if self._counted:
             self._counter.active -= 1
+            self._counter.sessions.discard(self)
             self._counted = False
         super().connection_lost(error)
+
+    @property
+    def in_transaction(self) -> bool:
+        """Between MAIL FROM and the end of DATA: what a shutdown lets finish."""
+        return self.envelope is not None and self.envelope.mail_from is not None
 
     # -- bare CR / LF --------------------------------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:

@@ -46,10 +46,12 @@ async def start_submission(
     tls: ssl.SSLContext,
     check_credentials: CredentialCheck,
     options: ListenerOptions,
+    counter: ConnectionCounter | None = None,
 ) -> asyncio.Server:
-    """Start one submission listener; the caller closes the returned server."""
+    """Start one submission listener; the caller closes the returned server (and may end idle sessions through
+    ``counter``)."""
     loop = asyncio.get_running_loop()
-    counter = ConnectionCounter(options.max_connections)
+    counter = counter or ConnectionCounter(options.max_connections)
 
     def factory() -> HardenedSMTP:
         with warnings.catch_warnings():
@@ -82,10 +84,12 @@ async def start_submission(
         raise LienthongError(f"cannot listen on {options.host}:{options.port}: {exc.strerror}") from None
 
 
-async def start_relay(handler: RelayHandler, tls: ssl.SSLContext, options: ListenerOptions) -> asyncio.Server:
+async def start_relay(
+    handler: RelayHandler, tls: ssl.SSLContext, options: ListenerOptions, counter: ConnectionCounter | None = None
+) -> asyncio.Server:
     """The listener for peer gateways: STARTTLS before anything, a client certificate, no AUTH."""
     loop = asyncio.get_running_loop()
-    counter = ConnectionCounter(options.max_connections)
+    counter = counter or ConnectionCounter(options.max_connections)
 
     def factory() -> HardenedSMTP:
         return HardenedSMTP(
