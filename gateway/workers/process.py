@@ -1,7 +1,7 @@
 """The processing worker: from an accepted submission to a signed document queued for each recipient.
 
-It claims a ``process`` item, reads the exact bytes the intake stored, parses and validates them (PDF inspection in
-an isolated worker process), checks that the envelope's sender is the agency of the account that submitted it, and
+It claims a ``process`` item, reads the exact bytes the intake stored, parses and validates them (PDFs read in
+isolated worker processes), checks that the envelope's sender is the agency of the account that submitted it, and
 then either refuses — recording the reason code, and for classified documents and denunciations (Art. 4.1) purging
 the bytes so that only the metadata trace remains — or signs (agency S/MIME, gateway DKIM), stores the signed message,
 records the document and queues one ``deliver`` item per recipient, all in one transaction with the ledger event.
