@@ -13,6 +13,7 @@ from aiosmtpd.smtp import SMTP
 
 from gateway.workers.relay_connections import RelayConnections
 from tests.fixtures.smtp import free_port, serving
+from tests.gateways import wait_for
 
 
 class Peer:
@@ -73,13 +74,6 @@ def send(connections: RelayConnections, port: int, body: bytes) -> str:
     return connections.send(("127.0.0.1", port), open_connection, use)
 
 
-def wait_until(condition: Any, limit: float = 5.0) -> None:
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-
-
 def test_messages_to_one_peer_share_a_connection(peer: tuple[Peer, int], connections: RelayConnections) -> None:
     seen, port = peer
     for n in range(5):
@@ -118,8 +112,8 @@ def test_idle_connections_are_closed_after_a_while(peer: tuple[Peer, int]) -> No
     try:
         send(connections, port, b"Subject: 1\r\n\r\nx\r\n")
         assert connections.kept == 1
-        wait_until(lambda: connections.kept == 0)
-        wait_until(lambda: seen.protocols[0].transport is None or seen.protocols[0].transport.is_closing())
+        assert wait_for(lambda: connections.kept == 0, 5.0)
+        assert wait_for(lambda: seen.protocols[0].transport is None or seen.protocols[0].transport.is_closing(), 5.0)
     finally:
         connections.close()
 
@@ -129,5 +123,5 @@ def test_close_says_quit_to_every_kept_connection(peer: tuple[Peer, int]) -> Non
     connections = RelayConnections()
     send(connections, port, b"Subject: 1\r\n\r\nx\r\n")
     connections.close()
-    wait_until(lambda: seen.protocols[0].transport is None or seen.protocols[0].transport.is_closing())
+    assert wait_for(lambda: seen.protocols[0].transport is None or seen.protocols[0].transport.is_closing(), 5.0)
     assert connections.kept == 0

@@ -121,16 +121,23 @@ def test_submit_through_a_running_gateway(served: tuple[Home, int, int, subproce
     assert "stopping" in process.stdout.read()
 
 
-def test_serve_without_a_tls_certificate_says_what_to_do(demo_home: Home) -> None:
-    configure(demo_home, free_port(), 0)
-    cli(demo_home, "dkim", "keygen")
+def failed_start(home: Home) -> subprocess.CompletedProcess[str]:
+    """``lienthong serve`` run to completion: for start-ups that must fail with a message."""
     result = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "--home", str(demo_home.root), "serve"],
+        [sys.executable, "-m", "gateway.cli", "--home", str(home.root), "serve"],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+    assert result.returncode != 0
+    return result
+
+
+def test_serve_without_a_tls_certificate_says_what_to_do(demo_home: Home) -> None:
+    configure(demo_home, free_port(), 0)
+    cli(demo_home, "dkim", "keygen")
+    result = failed_start(demo_home)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
@@ -149,12 +156,6 @@ def test_port_in_use_is_a_clear_error(demo_home: Home) -> None:
         cli(demo_home, "ca", "init")
         cli(demo_home, "cert", "issue", "tls", "--host", "localhost")
         cli(demo_home, "dkim", "keygen")
-        result = subprocess.run(
-            [sys.executable, "-m", "gateway.cli", "--home", str(demo_home.root), "serve"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = failed_start(demo_home)
     assert result.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from gateway.home import Home
 from tests.fixtures.smtp import free_port
 from tests.fixtures.workers import cli, reap, spawn_serve
+from tests.gateways import wait_for
 from tests.test_serve import configure
 
 
@@ -38,13 +38,6 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def wait_until(condition: Callable[[], bool], limit: float = 30.0) -> None:
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def serving(demo_home: Home) -> Iterator[subprocess.Popen[str]]:
     configure(demo_home, free_port(), 0)
@@ -57,7 +50,7 @@ def serving(demo_home: Home) -> Iterator[subprocess.Popen[str]]:
     try:
         assert process.stdout is not None
         assert "listening" in process.stdout.readline()
-        wait_until(lambda: len(workers_of(process.pid)) == 2)
+        assert wait_for(lambda: len(workers_of(process.pid)) == 2, 30.0)
         yield process
     finally:
         reap(process)
@@ -67,7 +60,7 @@ def test_a_worker_process_that_dies_is_replaced(serving: subprocess.Popen[str]) 
     first = workers_of(serving.pid)
     victim = min(first)
     os.kill(victim, signal.SIGKILL)
-    wait_until(lambda: len(workers_of(serving.pid)) == 2 and victim not in workers_of(serving.pid))
+    assert wait_for(lambda: len(workers_of(serving.pid)) == 2 and victim not in workers_of(serving.pid), 30.0)
     assert workers_of(serving.pid) - first  # a new one
 
 
@@ -82,4 +75,4 @@ def test_workers_do_not_outlive_a_killed_gateway(serving: subprocess.Popen[str])
     workers = workers_of(serving.pid)
     serving.kill()  # SIGKILL: no chance to tell anyone
     serving.wait(30)
-    wait_until(lambda: not any(alive(pid) for pid in workers), limit=10)
+    assert wait_for(lambda: not any(alive(pid) for pid in workers), 10)

@@ -225,15 +225,22 @@ def _start_worker(data: bytes, limits: PdfLimits) -> tuple[Connection, BaseProce
     return receiver, worker
 
 
+def inspection_outcome(data: bytes, limits: PdfLimits) -> tuple[str, Any]:
+    """``inspect_pdf`` as plain data for another process: ("ok", PdfInfo) or ("error", problems) — problems rather
+    than exception objects, so nothing fails to unpickle on the way back."""
+    try:
+        return "ok", inspect_pdf(data, limits)
+    except EnvelopeError as exc:
+        return "error", exc.problems
+    except MemoryError:
+        return "error", [Problem("PDF_TOO_COMPLEX", FIELD, "memory limit reached")]
+
+
 def _worker(data: bytes, limits: PdfLimits, sender: Connection) -> None:
     try:
         resource.setrlimit(resource.RLIMIT_AS, (limits.max_memory_bytes, limits.max_memory_bytes))
-        try:
-            result: tuple[str, object] = ("ok", inspect_pdf(data, limits))
-        except EnvelopeError as exc:
-            result = ("error", exc.problems)
-        sender.send(result)
-    except MemoryError:
+        sender.send(inspection_outcome(data, limits))
+    except MemoryError:  # the send itself, or setting the limit, ran out
         sender.send(("error", [Problem("PDF_TOO_COMPLEX", FIELD, "memory limit reached")]))
     finally:
         sender.close()

@@ -20,22 +20,12 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from gateway.envelope.errors import EnvelopeError, PdfInspectionUnavailable, Problem
-from gateway.envelope.pdf import FIELD, PdfInfo, PdfLimits, inspect_pdf, inspect_pdf_isolated, precheck, too_complex
+from gateway.envelope.errors import EnvelopeError, PdfInspectionUnavailable
+from gateway.envelope.pdf import PdfInfo, PdfLimits, inspect_pdf_isolated, inspection_outcome, precheck, too_complex
 
 
 def _limit_memory(max_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
-
-
-def _inspect(data: bytes, limits: PdfLimits) -> tuple[str, Any]:
-    """Runs in a worker; answers with plain data (problems, not exception objects) so nothing fails to unpickle."""
-    try:
-        return "ok", inspect_pdf(data, limits)
-    except EnvelopeError as exc:
-        return "error", exc.problems
-    except MemoryError:
-        return "error", [Problem("PDF_TOO_COMPLEX", FIELD, "memory limit reached")]
 
 
 class PdfInspectionPool:
@@ -84,7 +74,7 @@ class PdfInspectionPool:
 
     def _run(self, data: bytes, limits: PdfLimits) -> tuple[str, Any]:
         try:
-            future = self._running().schedule(_inspect, args=(data, limits), timeout=limits.timeout_seconds)
+            future = self._running().schedule(inspection_outcome, args=(data, limits), timeout=limits.timeout_seconds)
         except OSError as exc:  # no process could start
             raise PdfInspectionUnavailable(exc) from exc
         try:
