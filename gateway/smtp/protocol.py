@@ -22,8 +22,11 @@ from gateway.smtp.data import DataOutcome, read_data
 from gateway.smtp.guard import LineEndingGuard
 
 log = logging.getLogger(__name__)
-# aiosmtpd itself sets the deprecated Session.login_data on every AUTH and then warns about it; the noise says nothing.
-logging.getLogger("mail.log").addFilter(lambda record: "login_data is deprecated" not in record.getMessage())
+#: aiosmtpd log lines that say nothing here: it sets the deprecated Session.login_data on every AUTH and then warns
+#: about it, and it warns on every connection when the TLS context requires a client certificate — which the relay
+#: listener does on purpose (mutual TLS between gateways), so that warning would flood the log.
+_NOISE = ("login_data is deprecated", "tls_context.verify_mode not in")
+logging.getLogger("mail.log").addFilter(lambda record: not any(n in record.getMessage() for n in _NOISE))
 
 #: Checks a login and password, returning the principal (whatever the caller's registry uses) or None.
 CredentialCheck = Callable[[str, str], Any | None]

@@ -7,7 +7,6 @@ start-up with a message naming it.
 from __future__ import annotations
 
 import asyncio
-import logging
 import ssl
 import warnings
 from dataclasses import dataclass
@@ -16,19 +15,6 @@ from gateway.errors import LienthongError
 from gateway.smtp.handler import SubmissionHandler
 from gateway.smtp.protocol import ConnectionCounter, CredentialCheck, HardenedSMTP
 from gateway.smtp.relay import RelayHandler
-
-
-class _ClientCertificateNotice(logging.Filter):
-    """aiosmtpd warns on every connection when the TLS context requires a client certificate; the relay listener
-    requires one on purpose (mutual TLS between gateways), so the warning is noise that would flood the log."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("tls_context.verify_mode not in")
-
-
-_AIOSMTPD_LOG = logging.getLogger("mail.log")
-if not any(isinstance(f, _ClientCertificateNotice) for f in _AIOSMTPD_LOG.filters):
-    _AIOSMTPD_LOG.addFilter(_ClientCertificateNotice())
 
 
 @dataclass(frozen=True, slots=True)
