@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from certs.lifecycle import Signer, active_signer
+from certs.lifecycle import Signer
 from certs.verify import VerificationResult
 from gateway import queue
 from gateway.documents import OutgoingDocument
@@ -44,6 +44,7 @@ from gateway.ledger.store import append
 from gateway.queue import Task
 from gateway.receipts.notice import NoticeKind, problem_lines
 from gateway.workers.clerk_intake import as_envelope, vietnamese_field
+from gateway.workers.deliver import route
 from gateway.workers.notices import enqueue_notice
 from gateway.workers.numbering import fingerprint, is_unnumbered, issue_year, rebuild
 from gateway.workers.presigned import require_number, verify_submitted
@@ -56,6 +57,13 @@ log = logging.getLogger(__name__)
 
 _MAX_TAKEN = 100  # hand-given numbers in a row the allocation skips before it gives up (and retries later)
 
+# The submission row is read once and written once per item: Core statements, not ORM gets and flushes.
+_SUBMISSION = select(SubmissionRecord.organ_id, SubmissionRecord.content_sha256, SubmissionRecord.received_at).where(
+    SubmissionRecord.id == bindparam("submission")
+)
+_MAIL_FROM = select(SubmissionRecord.mail_from).where(SubmissionRecord.id == bindparam("submission"))
+_STATE = update(SubmissionRecord).where(SubmissionRecord.id == bindparam("submission")).values(state=bindparam("state"))
+
 
 def process_one(services: Services, worker: str) -> bool:
     """Do one ``process`` item; False when there was nothing to do."""
@@ -65,7 +73,7 @@ def process_one(services: Services, worker: str) -> bool:
         if item is None:
             return False
         item_id, submission_id = item.id, int(item.data()["submission"])
-        record = session.get(SubmissionRecord, submission_id)
+        record = session.connection().execute(_SUBMISSION, {"submission": submission_id}).first()
         if record is None:
             queue.fail(session, item_id, worker, f"submission {submission_id} not found", now, services.retry)
             return True
@@ -135,7 +143,7 @@ def _accept(
             _finish(session, item_id, worker, submission_id, state, now)
             return
         try:  # an envelope the agency signed itself needs no key of the agency's here
-            signer = None if presigned is not None else active_signer(session, organ_id, services.chain)
+            signer = None if presigned is not None else services.signers.active(session, organ_id, services.chain)
         except LienthongError as exc:
             queue.fail(session, item_id, worker, str(exc), now, services.retry)
             return
@@ -205,9 +213,8 @@ def _record(services: Services, session: Session, signer: Signer | None, accepte
             details=details,
         ),
     )
-    for recipient in recipients:
-        payload = {"document_id": header.document_id, "recipient": recipient, "blob": stored}
-        queue.enqueue(session, Task.DELIVER, f"{Task.DELIVER}:{header.document_id}:{recipient}", payload, now)
+    for recipient in recipients:  # a peer gateway's recipient goes straight to the relay (docs/workers.md)
+        route(services, session, header.document_id, organ_id, recipient, stored, now)
     notice = _numbering(header.document_id, accepted.number, str(header.code))
     _notify(session, NoticeKind.ACCEPTANCE, submission_id, organ_id, notice, now)
 
@@ -243,7 +250,7 @@ def _accept_unnumbered(
         earlier = _earlier(session, organ_id, envelope.message_id)
         if earlier is None:
             try:
-                signer = active_signer(session, organ_id, services.chain)
+                signer = services.signers.active(session, organ_id, services.chain)
             except LienthongError as exc:
                 queue.fail(session, item_id, worker, str(exc), now, services.retry)
                 return
@@ -349,9 +356,9 @@ def _refuse(
 def _notify(
     session: Session, kind: NoticeKind, submission_id: int, organ_id: str | None, extra: dict[str, Any], now: datetime
 ) -> None:
-    record = session.get(SubmissionRecord, submission_id)
-    if record is not None:
-        payload = {"to": record.mail_from, "sender": organ_id, "submission": submission_id, **extra}
+    mail_from = session.connection().execute(_MAIL_FROM, {"submission": submission_id}).scalar()
+    if mail_from is not None:
+        payload = {"to": mail_from, "sender": organ_id, "submission": submission_id, **extra}
         enqueue_notice(session, kind, payload, now)
 
 
@@ -360,7 +367,6 @@ def _problem(problem: Problem) -> dict[str, str | None]:
 
 
 def _finish(session: Session, item_id: int, worker: str, submission_id: int, state: str, now: datetime) -> None:
-    record = session.get(SubmissionRecord, submission_id)
-    if record is not None:
-        record.state = state
+    session.flush()  # the caller's pending rows first, in the order it wrote them
+    session.connection().execute(_STATE, {"submission": submission_id, "state": state})
     queue.complete(session, item_id, worker, now)
