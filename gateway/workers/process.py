@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,6 +61,8 @@ _MAX_TAKEN = 100  # hand-given numbers in a row the allocation skips before it g
 _SUBMISSION = select(SubmissionRecord.organ_id, SubmissionRecord.content_sha256, SubmissionRecord.received_at).where(
     SubmissionRecord.id == bindparam("submission")
 )
+_ACCEPTED_FROM = select(OutgoingDocument.submission_id).where(OutgoingDocument.document_id == bindparam("document"))
+_RECORD = insert(OutgoingDocument)
 _MAIL_FROM = select(SubmissionRecord.mail_from).where(SubmissionRecord.id == bindparam("submission"))
 _STATE = update(SubmissionRecord).where(SubmissionRecord.id == bindparam("submission")).values(state=bindparam("state"))
 
@@ -136,10 +138,10 @@ def _accept(
 ) -> None:
     submission_id = submission[0]
     with services.sessions.begin() as session:
-        existing = session.get(OutgoingDocument, header.document_id)
+        existing = _accepted_from(session, header.document_id)
         if existing is not None:
             # Same DocumentId accepted before (this item again after a crash, or a second submission): deliver once.
-            state = "accepted" if existing.submission_id == submission_id else "duplicate"
+            state = "accepted" if existing == submission_id else "duplicate"
             _finish(session, item_id, worker, submission_id, state, now)
             return
         try:  # an envelope the agency signed itself needs no key of the agency's here
@@ -177,22 +179,24 @@ def _record(services: Services, session: Session, signer: Signer | None, accepte
     stored = services.blobs.put(outgoing.message)
     effective = services.calendar.effective(now, organ_id)
     recipients = [org.organ_id for org in header.to]
-    session.add(
-        OutgoingDocument(
-            document_id=header.document_id,
-            submission_id=submission_id,
-            organ_id=organ_id,
-            message_id=accepted.message_id,
-            signed_sha256=stored,
-            mic=outgoing.mic,
-            recipients=",".join(recipients),
-            accepted_at=now,
-            effective_accepted_at=effective.effective_local,
-            calendar_version=effective.calendar_version,
-            assigned_number=accepted.number,
-            submitted_message_id=accepted.submitted_message_id,
-            submitted_fingerprint=accepted.fingerprint,
-        )
+    session.flush()  # anything the caller added first keeps its place before this row
+    session.connection().execute(
+        _RECORD,
+        {
+            "document_id": header.document_id,
+            "submission_id": submission_id,
+            "organ_id": organ_id,
+            "message_id": accepted.message_id,
+            "signed_sha256": stored,
+            "mic": outgoing.mic,
+            "recipients": ",".join(recipients),
+            "accepted_at": now,
+            "effective_accepted_at": effective.effective_local,
+            "calendar_version": effective.calendar_version,
+            "assigned_number": accepted.number,
+            "submitted_message_id": accepted.submitted_message_id,
+            "submitted_fingerprint": accepted.fingerprint,
+        },
     )
     details: dict[str, Any] = {"submission": submission_id, "mic": outgoing.mic, "recipients": recipients}
     details["submitted_sha256"] = submitted_sha256
@@ -266,7 +270,7 @@ def _accept_unnumbered(
                 raise _Earlier(earlier)
             numbered, rebuilt = rebuild(envelope, header, number)
             for _ in range(_MAX_TAKEN):
-                if session.get(OutgoingDocument, numbered.document_id) is None:
+                if _accepted_from(session, numbered.document_id) is None:
                     break
                 # The sender used this number by hand for the same notation and date: it is taken in the register.
                 number = allocate(session, organ_id, issue_year(header), SequenceKind.OUTGOING)
@@ -284,6 +288,12 @@ def _accept_unnumbered(
     except (LienthongError, EnvelopeError, IntegrityError, ValueError, OSError) as exc:  # rolled back: no number
         with services.sessions.begin() as session:
             queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now, services.retry)
+
+
+def _accepted_from(session: Session, document_id: str) -> int | None:
+    """The submission a DocumentId was accepted from, None when it is new here."""
+    found = session.connection().execute(_ACCEPTED_FROM, {"document": document_id}).scalar()
+    return None if found is None else int(found)
 
 
 def _earlier(session: Session, organ_id: str, message_id: str) -> OutgoingDocument | None:
