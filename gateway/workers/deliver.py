@@ -7,20 +7,22 @@ is built, signed with the recipient agency's certificate, and queued for the sen
 cannot accept gets a signed status 02 receipt with the reason code instead. Every step is idempotent on
 (DocumentId, recipient): a crash anywhere leads to a retry that delivers nothing twice.
 
-A recipient hosted by a peer gateway gets a ``relay`` item instead; a document a peer relayed to us arrives through
-an ``arrive`` item and its receipt is relayed back to the sender's gateway.
+A recipient hosted by a peer gateway gets a ``relay`` item instead — queued at acceptance already (``route``), or by
+this step for ``deliver`` items queued before that; a document a peer relayed to us arrives through an ``arrive``
+item and its receipt is relayed back to the sender's gateway, in the transaction that records the arrival.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from certs import dkim
-from certs.lifecycle import active_signer
 from certs.multipart import split_signed
 from certs.smime import mic
 from certs.verify import Sender, VerificationResult
@@ -35,11 +37,18 @@ from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
 from gateway.queue import Task
 from gateway.receipts.mdn import DeliveryFacts, build_receipt
+from gateway.workers.routes import Route
 from gateway.workers.services import Services
-from registry.models import Agency, SequenceKind
+from registry.models import SequenceKind
 from registry.sequences import allocate
 
 log = logging.getLogger(__name__)
+
+# The arrival's own row, read and written as Core statements (no ORM object is needed after the step).
+_RECEIPT_OF = select(IncomingDocument.receipt_sha256).where(
+    IncomingDocument.document_id == bindparam("document_id"), IncomingDocument.organ_id == bindparam("organ_id")
+)
+_RECORD = insert(IncomingDocument)
 
 
 class _Refusal(Exception):
@@ -58,6 +67,40 @@ def arrive_one(services: Services, worker: str) -> bool:
     return _take(services, worker, Task.ARRIVE)
 
 
+def route(
+    services: Services, session: Session, document_id: str, sender: str, recipient: str, blob: str, now: datetime
+) -> None:
+    """Queue the way to ``recipient`` of a document accepted here, in the caller's transaction.
+
+    A recipient a peer gateway hosts gets its ``relay`` item at once (the key and payload ``deliver`` would build);
+    every other case — hosted here, or unknown to the registry, or without a mailbox — gets a ``deliver`` item,
+    whose step delivers or says what is wrong."""
+    to = services.routes.of(session, recipient)
+    if to is not None and to.mailbox is not None and to.gateway != services.gateway_name:
+        _relay_document(services, session, document_id, sender, to, to.mailbox, blob, now)
+        return
+    payload = {"document_id": document_id, "recipient": recipient, "blob": blob}
+    queue.enqueue(session, Task.DELIVER, f"{Task.DELIVER}:{document_id}:{recipient}", payload, now)
+
+
+def _relay_document(
+    services: Services, session: Session, document_id: str, sender: str, to: Route, mailbox: str, blob: str,
+    now: datetime,
+) -> None:  # fmt: skip
+    """Hand the signed message to the relay, from the sender's records office."""
+    home = services.routes.of(session, sender) if sender else None
+    relay = {
+        "blob": blob,
+        "peer": to.gateway,
+        "mail_from": (home.mailbox if home is not None else None) or "",
+        "rcpt_tos": [mailbox],
+        "document_id": document_id,
+        "recipient": to.organ_id,
+        "kind": "document",
+    }
+    queue.enqueue(session, Task.RELAY, f"{Task.RELAY}:{document_id}:{to.organ_id}", relay, now)
+
+
 def _take(services: Services, worker: str, task: str) -> bool:
     now = services.clock()
     with services.sessions.begin() as session:
@@ -65,32 +108,24 @@ def _take(services: Services, worker: str, task: str) -> bool:
         if item is None:
             return False
         item_id, payload = item.id, item.data()
-        agency = session.get(Agency, payload["recipient"])
-        mailbox = agency.primary_mailbox if agency is not None else None
-        if agency is None or mailbox is None:
+        to = services.routes.of(session, payload["recipient"])
+        mailbox = to.mailbox if to is not None else None
+        if to is None or mailbox is None:
             error = f"recipient {payload['recipient']} has no records-office mailbox"
             queue.fail(session, item_id, worker, error, now, services.retry)
             return True
-        if agency.gateway != services.gateway_name:
+        if to.gateway != services.gateway_name:
             if task == Task.ARRIVE:  # the registry changed since the peer relayed it: not ours to deliver
-                error = f"recipient {agency.organ_id} is hosted by {agency.gateway!r}, not here"
+                error = f"recipient {to.organ_id} is hosted by {to.gateway!r}, not here"
                 queue.fail(session, item_id, worker, error, now, services.retry)
                 return True
-            # Hosted by a peer gateway: hand the signed message to the relay, from the sender's records office.
-            sender = session.get(Agency, _sender_of(session, payload["document_id"]))
-            relay = {
-                "blob": payload["blob"],
-                "peer": agency.gateway,
-                "mail_from": sender.primary_mailbox if sender is not None else "",
-                "rcpt_tos": [mailbox],
-                "document_id": payload["document_id"],
-                "recipient": agency.organ_id,
-                "kind": "document",
-            }
-            queue.enqueue(session, Task.RELAY, f"{Task.RELAY}:{payload['document_id']}:{agency.organ_id}", relay, now)
+            # A deliver item queued before acceptance routed peers' recipients itself (or the registry changed).
+            document_id = payload["document_id"]
+            sender = _sender_of(session, document_id)
+            _relay_document(services, session, document_id, sender, to, mailbox, payload["blob"], now)
             queue.complete(session, item_id, worker, now)
             return True
-    return _arrive_and_route(services, worker, item_id, payload["blob"], payload["recipient"], mailbox, now)
+    return _arrive_and_route(services, worker, item_id, payload["blob"], to, mailbox, now)
 
 
 def _sender_of(session: Session, document_id: str) -> str:
@@ -98,17 +133,15 @@ def _sender_of(session: Session, document_id: str) -> str:
     return document.organ_id if document is not None else ""
 
 
+Finish = Callable[[Session, str, Organization], None]
+
+
 def _arrive_and_route(
-    services: Services, worker: str, item_id: int, blob: str, recipient: str, mailbox: str, now: datetime
+    services: Services, worker: str, item_id: int, blob: str, to: Route, mailbox: str, now: datetime
 ) -> bool:
-    try:
-        receipt, sender = _arrive(services, services.blobs.get(blob), recipient, mailbox, now)
-    except LienthongError as exc:  # ours (no certificate for the recipient, storage): retry later
-        with services.sessions.begin() as session:
-            queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now, services.retry)
-        return True
-    with services.sessions.begin() as session:
-        home_of_sender = session.get(Agency, sender.organ_id)
+    def finish(session: Session, receipt: str, sender: Organization) -> None:
+        """Route the receipt and close the item in the transaction that recorded the arrival (or the refusal)."""
+        home_of_sender = services.routes.of(session, sender.organ_id)
         if home_of_sender is None or home_of_sender.gateway == services.gateway_name:
             queue.enqueue(session, Task.RECEIPT, f"{Task.RECEIPT}:{receipt}", {"blob": receipt}, now)
         else:
@@ -116,11 +149,17 @@ def _arrive_and_route(
                 "blob": receipt,
                 "peer": home_of_sender.gateway,
                 "mail_from": mailbox,
-                "rcpt_tos": [home_of_sender.primary_mailbox or sender.email],
+                "rcpt_tos": [home_of_sender.mailbox or sender.email],
                 "kind": "receipt",
             }
             queue.enqueue(session, Task.RELAY, f"{Task.RELAY}:{receipt}", relay, now)
         queue.complete(session, item_id, worker, now)
+
+    try:
+        _arrive(services, services.blobs.get(blob), to, mailbox, now, finish)
+    except LienthongError as exc:  # ours (no certificate for the recipient, storage): retry later
+        with services.sessions.begin() as session:
+            queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now, services.retry)
     return True
 
 
@@ -144,17 +183,21 @@ def _verify(services: Services, raw: bytes, now: datetime) -> tuple[Envelope, Do
     return envelope, header, result
 
 
-def _arrive(services: Services, raw: bytes, recipient: str, mailbox: str, now: datetime) -> tuple[str, Organization]:
-    """Deliver ``raw`` to ``recipient``'s records office; the blob digest of the signed receipt, and its addressee."""
+def _arrive(services: Services, raw: bytes, to: Route, mailbox: str, now: datetime, finish: Finish) -> None:
+    """Deliver ``raw`` to ``to``'s records office; ``finish`` gets the signed receipt's blob digest and addressee."""
+    recipient = to.organ_id
     try:
         envelope, header, verified = _verify(services, raw, now)
     except _Refusal as refusal:
-        return _refuse(services, raw, recipient, mailbox, refusal, now)
+        _refuse(services, raw, to, mailbox, refusal, now, finish)
+        return
     raw_sha256 = hashlib.sha256(raw).hexdigest()
     with services.sessions.begin() as session:
-        existing = session.get(IncomingDocument, (header.document_id, recipient))
+        keys = {"document_id": header.document_id, "organ_id": recipient}
+        existing = session.connection().execute(_RECEIPT_OF, keys).scalar()
         if existing is not None:
-            return existing.receipt_sha256, header.from_
+            finish(session, existing, header.from_)
+            return
         effective = services.calendar.effective(now, recipient)
         year = effective.effective_local.year
         number = allocate(session, recipient, year, SequenceKind.INCOMING)
@@ -164,7 +207,7 @@ def _arrive(services: Services, raw: bytes, recipient: str, mailbox: str, now: d
             document_id=header.document_id,
             original_message_id=envelope.message_id,
             original_sender=header.from_,
-            recipient=_organization(session, recipient, mailbox),
+            recipient=_organization(to, mailbox),
             final_recipient=mailbox,
             mic=verified.mic,
             received_at=now,
@@ -174,21 +217,22 @@ def _arrive(services: Services, raw: bytes, recipient: str, mailbox: str, now: d
             subject=header.subject,
         )
         receipt = _signed_receipt(services, session, facts)
-        session.add(
-            IncomingDocument(
-                document_id=header.document_id,
-                organ_id=recipient,
-                sender_organ_id=header.from_.organ_id,
-                incoming_number=number,
-                year=year,
-                message_sha256=raw_sha256,
-                mailbox=mailbox,
-                location=delivered.location,
-                received_at=now,
-                effective_received_at=effective.effective_local,
-                calendar_version=effective.calendar_version,
-                receipt_sha256=receipt,
-            )
+        session.flush()
+        session.connection().execute(
+            _RECORD,
+            {
+                **keys,
+                "sender_organ_id": header.from_.organ_id,
+                "incoming_number": number,
+                "year": year,
+                "message_sha256": raw_sha256,
+                "mailbox": mailbox,
+                "location": delivered.location,
+                "received_at": now,
+                "effective_received_at": effective.effective_local,
+                "calendar_version": effective.calendar_version,
+                "receipt_sha256": receipt,
+            },
         )
         append(
             session,
@@ -215,12 +259,12 @@ def _arrive(services: Services, raw: bytes, recipient: str, mailbox: str, now: d
                 content_sha256=receipt,
             ),
         )
-        return receipt, header.from_
+        finish(session, receipt, header.from_)
 
 
 def _refuse(
-    services: Services, raw: bytes, recipient: str, mailbox: str, refusal: _Refusal, now: datetime
-) -> tuple[str, Organization]:
+    services: Services, raw: bytes, to: Route, mailbox: str, refusal: _Refusal, now: datetime, finish: Finish
+) -> None:
     """A signed status 02 receipt with the reason; the document is not delivered to the records office."""
     try:
         envelope = parse(raw)
@@ -230,13 +274,14 @@ def _refuse(
         document_id, message_id, sender = "", "", Organization()
     if not isinstance(sender, Organization) or not sender.email:
         raise LienthongError(f"cannot return a refusal for {document_id!r}: the sender's mailbox is unknown")
+    recipient = to.organ_id
     with services.sessions.begin() as session:
         effective = services.calendar.effective(now, recipient)
         facts = DeliveryFacts(
             document_id=document_id,
             original_message_id=message_id,
             original_sender=sender,
-            recipient=_organization(session, recipient, mailbox),
+            recipient=_organization(to, mailbox),
             final_recipient=mailbox,
             mic=_mic(raw),
             received_at=now,
@@ -260,7 +305,7 @@ def _refuse(
                 reason_code=refusal.code,
             ),
         )
-        return receipt, sender
+        finish(session, receipt, sender)
 
 
 def _mic(raw: bytes) -> str:
@@ -270,13 +315,12 @@ def _mic(raw: bytes) -> str:
         return mic(raw)
 
 
-def _organization(session: Session, organ_id: str, mailbox: str) -> Organization:
-    agency = session.get(Agency, organ_id)
-    return Organization(organ_id=organ_id, organ_name=agency.name if agency else "", email=mailbox)
+def _organization(to: Route, mailbox: str) -> Organization:
+    return Organization(organ_id=to.organ_id, organ_name=to.name, email=mailbox)
 
 
 def _signed_receipt(services: Services, session: Session, facts: DeliveryFacts) -> str:
-    signer = active_signer(session, facts.recipient.organ_id, services.chain)
+    signer = services.signers.active(session, facts.recipient.organ_id, services.chain)
     message = build_receipt(facts, services.domain, signer.certificate, signer.key, signer.chain)
     if services.dkim_keys:  # receipts travel between gateways too, where DKIM is required
         message = dkim.sign(message, services.domain, services.dkim_keys) + message

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certs.lifecycle import active_signer
 from gateway import queue
 from gateway.documents import OutgoingDocument, OutgoingRecipient
 from gateway.errors import LienthongError
@@ -26,7 +25,6 @@ from gateway.ledger.store import append
 from gateway.queue import Task
 from gateway.receipts.notice import Notice, NoticeKind, build_notice
 from gateway.workers.services import Services
-from registry.models import Agency
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +46,13 @@ def notice_one(services: Services, worker: str) -> bool:
         if item is None:
             return False
         item_id, payload = item.id, item.data()
-        operator = session.get(Agency, services.operator) if services.operator else None
-        if operator is None or not operator.primary_mailbox:
+        operator = services.routes.of(session, services.operator) if services.operator else None
+        if operator is None or not operator.mailbox:
             # No operator configured: the ledger is the record; nothing to sign notices with.
             queue.complete(session, item_id, worker, now)
             return True
         try:
-            signer = active_signer(session, operator.organ_id, services.chain)
+            signer = services.signers.active(session, operator.organ_id, services.chain)
         except LienthongError as exc:
             queue.fail(session, item_id, worker, str(exc), now, services.retry)
             return True
@@ -74,7 +72,7 @@ def notice_one(services: Services, worker: str) -> bool:
             recipient=payload.get("recipient"),
             details={k: str(payload[k]) for k in ("number", "code") if payload.get(k) is not None},
         )
-        message = build_notice(notice, signer, operator.primary_mailbox, services.domain)
+        message = build_notice(notice, signer, operator.mailbox, services.domain)
         key = "notice-" + hashlib.sha256(notice.key().encode()).hexdigest()[:40]
         services.mailboxes.deliver(notice.to, message, key)
         if kind in _LEDGER:

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from certs.lifecycle import Signer, active_signer
+from certs.lifecycle import Signer
 from certs.verify import VerificationResult
 from gateway import queue
 from gateway.documents import OutgoingDocument
@@ -44,6 +44,7 @@ from gateway.ledger.store import append
 from gateway.queue import Task
 from gateway.receipts.notice import NoticeKind, problem_lines
 from gateway.workers.clerk_intake import as_envelope, vietnamese_field
+from gateway.workers.deliver import route
 from gateway.workers.notices import enqueue_notice
 from gateway.workers.numbering import fingerprint, is_unnumbered, issue_year, rebuild
 from gateway.workers.presigned import require_number, verify_submitted
@@ -56,6 +57,15 @@ log = logging.getLogger(__name__)
 
 _MAX_TAKEN = 100  # hand-given numbers in a row the allocation skips before it gives up (and retries later)
 
+# The submission row is read once and written once per item: Core statements, not ORM gets and flushes.
+_SUBMISSION = select(SubmissionRecord.organ_id, SubmissionRecord.content_sha256, SubmissionRecord.received_at).where(
+    SubmissionRecord.id == bindparam("submission")
+)
+_ACCEPTED_FROM = select(OutgoingDocument.submission_id).where(OutgoingDocument.document_id == bindparam("document"))
+_RECORD = insert(OutgoingDocument)
+_MAIL_FROM = select(SubmissionRecord.mail_from).where(SubmissionRecord.id == bindparam("submission"))
+_STATE = update(SubmissionRecord).where(SubmissionRecord.id == bindparam("submission")).values(state=bindparam("state"))
+
 
 def process_one(services: Services, worker: str) -> bool:
     """Do one ``process`` item; False when there was nothing to do."""
@@ -65,7 +75,7 @@ def process_one(services: Services, worker: str) -> bool:
         if item is None:
             return False
         item_id, submission_id = item.id, int(item.data()["submission"])
-        record = session.get(SubmissionRecord, submission_id)
+        record = session.connection().execute(_SUBMISSION, {"submission": submission_id}).first()
         if record is None:
             queue.fail(session, item_id, worker, f"submission {submission_id} not found", now, services.retry)
             return True
@@ -128,14 +138,14 @@ def _accept(
 ) -> None:
     submission_id = submission[0]
     with services.sessions.begin() as session:
-        existing = session.get(OutgoingDocument, header.document_id)
+        existing = _accepted_from(session, header.document_id)
         if existing is not None:
             # Same DocumentId accepted before (this item again after a crash, or a second submission): deliver once.
-            state = "accepted" if existing.submission_id == submission_id else "duplicate"
+            state = "accepted" if existing == submission_id else "duplicate"
             _finish(session, item_id, worker, submission_id, state, now)
             return
         try:  # an envelope the agency signed itself needs no key of the agency's here
-            signer = None if presigned is not None else active_signer(session, organ_id, services.chain)
+            signer = None if presigned is not None else services.signers.active(session, organ_id, services.chain)
         except LienthongError as exc:
             queue.fail(session, item_id, worker, str(exc), now, services.retry)
             return
@@ -169,22 +179,24 @@ def _record(services: Services, session: Session, signer: Signer | None, accepte
     stored = services.blobs.put(outgoing.message)
     effective = services.calendar.effective(now, organ_id)
     recipients = [org.organ_id for org in header.to]
-    session.add(
-        OutgoingDocument(
-            document_id=header.document_id,
-            submission_id=submission_id,
-            organ_id=organ_id,
-            message_id=accepted.message_id,
-            signed_sha256=stored,
-            mic=outgoing.mic,
-            recipients=",".join(recipients),
-            accepted_at=now,
-            effective_accepted_at=effective.effective_local,
-            calendar_version=effective.calendar_version,
-            assigned_number=accepted.number,
-            submitted_message_id=accepted.submitted_message_id,
-            submitted_fingerprint=accepted.fingerprint,
-        )
+    session.flush()  # anything the caller added first keeps its place before this row
+    session.connection().execute(
+        _RECORD,
+        {
+            "document_id": header.document_id,
+            "submission_id": submission_id,
+            "organ_id": organ_id,
+            "message_id": accepted.message_id,
+            "signed_sha256": stored,
+            "mic": outgoing.mic,
+            "recipients": ",".join(recipients),
+            "accepted_at": now,
+            "effective_accepted_at": effective.effective_local,
+            "calendar_version": effective.calendar_version,
+            "assigned_number": accepted.number,
+            "submitted_message_id": accepted.submitted_message_id,
+            "submitted_fingerprint": accepted.fingerprint,
+        },
     )
     details: dict[str, Any] = {"submission": submission_id, "mic": outgoing.mic, "recipients": recipients}
     details["submitted_sha256"] = submitted_sha256
@@ -205,9 +217,8 @@ def _record(services: Services, session: Session, signer: Signer | None, accepte
             details=details,
         ),
     )
-    for recipient in recipients:
-        payload = {"document_id": header.document_id, "recipient": recipient, "blob": stored}
-        queue.enqueue(session, Task.DELIVER, f"{Task.DELIVER}:{header.document_id}:{recipient}", payload, now)
+    for recipient in recipients:  # a peer gateway's recipient goes straight to the relay (docs/workers.md)
+        route(services, session, header.document_id, organ_id, recipient, stored, now)
     notice = _numbering(header.document_id, accepted.number, str(header.code))
     _notify(session, NoticeKind.ACCEPTANCE, submission_id, organ_id, notice, now)
 
@@ -243,7 +254,7 @@ def _accept_unnumbered(
         earlier = _earlier(session, organ_id, envelope.message_id)
         if earlier is None:
             try:
-                signer = active_signer(session, organ_id, services.chain)
+                signer = services.signers.active(session, organ_id, services.chain)
             except LienthongError as exc:
                 queue.fail(session, item_id, worker, str(exc), now, services.retry)
                 return
@@ -259,7 +270,7 @@ def _accept_unnumbered(
                 raise _Earlier(earlier)
             numbered, rebuilt = rebuild(envelope, header, number)
             for _ in range(_MAX_TAKEN):
-                if session.get(OutgoingDocument, numbered.document_id) is None:
+                if _accepted_from(session, numbered.document_id) is None:
                     break
                 # The sender used this number by hand for the same notation and date: it is taken in the register.
                 number = allocate(session, organ_id, issue_year(header), SequenceKind.OUTGOING)
@@ -277,6 +288,12 @@ def _accept_unnumbered(
     except (LienthongError, EnvelopeError, IntegrityError, ValueError, OSError) as exc:  # rolled back: no number
         with services.sessions.begin() as session:
             queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now, services.retry)
+
+
+def _accepted_from(session: Session, document_id: str) -> int | None:
+    """The submission a DocumentId was accepted from, None when it is new here."""
+    found = session.connection().execute(_ACCEPTED_FROM, {"document": document_id}).scalar()
+    return None if found is None else int(found)
 
 
 def _earlier(session: Session, organ_id: str, message_id: str) -> OutgoingDocument | None:
@@ -349,9 +366,9 @@ def _refuse(
 def _notify(
     session: Session, kind: NoticeKind, submission_id: int, organ_id: str | None, extra: dict[str, Any], now: datetime
 ) -> None:
-    record = session.get(SubmissionRecord, submission_id)
-    if record is not None:
-        payload = {"to": record.mail_from, "sender": organ_id, "submission": submission_id, **extra}
+    mail_from = session.connection().execute(_MAIL_FROM, {"submission": submission_id}).scalar()
+    if mail_from is not None:
+        payload = {"to": mail_from, "sender": organ_id, "submission": submission_id, **extra}
         enqueue_notice(session, kind, payload, now)
 
 
@@ -360,7 +377,6 @@ def _problem(problem: Problem) -> dict[str, str | None]:
 
 
 def _finish(session: Session, item_id: int, worker: str, submission_id: int, state: str, now: datetime) -> None:
-    record = session.get(SubmissionRecord, submission_id)
-    if record is not None:
-        record.state = state
+    session.flush()  # the caller's pending rows first, in the order it wrote them
+    session.connection().execute(_STATE, {"submission": submission_id, "state": state})
     queue.complete(session, item_id, worker, now)

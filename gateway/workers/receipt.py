@@ -19,7 +19,6 @@ from gateway.ledger.store import append
 from gateway.queue import Task
 from gateway.receipts.mdn import REFUSED, ReceiptMismatch, check_mic, read_receipt
 from gateway.workers.services import Services
-from registry.models import Agency
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +88,8 @@ def receipt_one(services: Services, worker: str) -> bool:
                     details={"mic": receipt.mic, "status": receipt.status_code, "incoming": receipt.incoming_number},
                 ),
             )
-        sender = session.get(Agency, document.organ_id)
-        sender_mailbox = sender.primary_mailbox if sender is not None else None
+        sender = services.routes.of(session, document.organ_id)
+        sender_mailbox = sender.mailbox if sender is not None else None
         if sender_mailbox:
             services.mailboxes.deliver(sender_mailbox, raw, f"receipt-{digest[:40]}")
         queue.complete(session, item_id, worker, now)

@@ -26,6 +26,8 @@ from gateway.home import Home
 from gateway.queue import RetryPolicy
 from gateway.smtp.tls import client_context, gateway_certificate
 from gateway.workers.relay_connections import RelayConnections
+from gateway.workers.routes import Routes
+from gateway.workers.signers import Signers
 from mailbox_adapter.maildir import MaildirDelivery
 from registry import db
 
@@ -89,15 +91,19 @@ class Services:
     inspector: PdfInspector = inspect_pdf_isolated
     relay_connections: RelayConnections = field(default_factory=RelayConnections)
     clock: Callable[[], datetime] = field(default=_now)
+    # Remembered registry answers and agency signers (docs/workers.md "Remembered answers"); nothing by default.
+    routes: Routes = field(default_factory=Routes)
+    signers: Signers = field(default_factory=Signers)
 
     @classmethod
     def from_home(cls, home: Home) -> Services:
         sessions = db.open_registry(home.database_url, echo=home.settings.database.echo)
+        remember = home.settings.gateway.registry_cache_seconds
         return cls(
             sessions=sessions,
             blobs=BlobStore(home.blobs_dir),
             calendar=Calendar.for_home(home),
-            directory=RegistryDirectory(sessions, ttl_seconds=home.settings.gateway.registry_cache_seconds),
+            directory=RegistryDirectory(sessions, ttl_seconds=remember),
             gateway_name=home.settings.gateway.name,
             domain=home.settings.gateway.domain,
             dkim_keys=context.dkim_signing_keys(home),
@@ -120,6 +126,8 @@ class Services:
                     workers=home.settings.envelope.pdf_workers, max_tasks=home.settings.envelope.pdf_worker_tasks
                 )
             ),
+            routes=Routes(ttl_seconds=remember),
+            signers=Signers(ttl_seconds=remember),
         )
 
     def close(self) -> None:
