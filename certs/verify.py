@@ -11,7 +11,9 @@ before then is refused, since a self-asserted signingTime cannot prove the signa
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
+import hashlib
 import logging
 import threading
 from collections.abc import Iterable
@@ -43,7 +45,7 @@ from certs.errors import (
 )
 from certs.issue import mailboxes_of, organ_id_of
 from certs.multipart import split_signed
-from certs.smime import mic
+from certs.verdicts import Verdicts, signature_holds, verdict_key
 
 # pyHanko logs every failed path at WARNING with a traceback; our callers report the failure themselves.
 logging.getLogger("pyhanko").setLevel(logging.ERROR)
@@ -142,16 +144,21 @@ class Verifier:
     Anchors, intermediates and CRLs are parsed into pyHanko's objects when the verifier is built, not per message;
     what depends on the message (its certificates, the moment of verification) gets a fresh ``ValidationContext``
     per call so that nothing one sender embeds can leak into the next verification. Build a new ``Verifier`` when
-    the trust material changes (a new CRL, a new anchor). The gateway awaits ``verify`` in its own event loop; the
-    CLI calls ``verify_sync``, which reuses one private loop per thread instead of ``asyncio.run`` per call.
+    the trust material changes (a new CRL, a new anchor). A positive chain verdict is remembered for up to
+    ``remember_seconds`` (see certs/verdicts.py; 0 remembers nothing). The gateway awaits ``verify`` in its own
+    event loop; the CLI calls ``verify_sync``, which reuses one private loop per thread instead of ``asyncio.run``
+    per call.
     """
 
-    def __init__(self, trust: TrustMaterial) -> None:
+    def __init__(self, trust: TrustMaterial, remember_seconds: float = 300.0) -> None:
         self.trust = trust
         self._trust_manager = SimpleTrustManager.build(trust_roots=[_asn1(c) for c in trust.anchors])
         self._intermediates = tuple(_asn1(c) for c in trust.intermediates)
         self._crls = tuple(asn1_crl.CertificateList.load(der) for der in trust.crls)
-        self._crl_issuers = frozenset(x509.load_der_x509_crl(der).issuer for der in trust.crls)
+        crls = tuple(x509.load_der_x509_crl(der) for der in trust.crls)
+        self._crl_issuers = frozenset(crl.issuer for crl in crls)
+        self._verdicts = Verdicts(crls, remember_seconds)
+        self.full_validations = 0  # how often pyHanko validated a whole path (benchmarks and tests read it)
         self._local = threading.local()
         self._loops: list[asyncio.AbstractEventLoop] = []
         self._lock = threading.Lock()
@@ -210,6 +217,16 @@ class Verifier:
         """Verify a detached CMS signature over ``content``; raises a ``TrustError`` subclass naming the reason."""
         moment = at or dt.datetime.now(dt.UTC)
         signed = _signed_data(signature)
+        digest = hashlib.sha256(content).digest()
+        key = verdict_key(signed)
+        if self._verdicts.holds(key, moment):
+            quick = signature_holds(signed, digest)
+            if quick is not None:
+                signer, signed_at = quick
+                skewed = signed_at > moment + self.trust.max_clock_skew
+                if not skewed and _in_validity(signer, signed_at) and _in_validity(signer, moment):
+                    return _result(signer, signed_at, sender, content, digest)
+        self.full_validations += 1
         try:
             status = await async_validate_detached_cms(
                 content, signed, signer_validation_context=self._context(moment), key_usage_settings=SMIME_USAGE
@@ -225,15 +242,22 @@ class Verifier:
         if signing_time > moment + self.trust.max_clock_skew:
             raise SigningTimeInvalid(f"signingTime {signing_time.isoformat()} is after {moment.isoformat()}")
         _check_trust(status, cert, signing_time, moment, has_crl=cert.issuer in self._crl_issuers)
-        _check_sender(cert, sender)
-        return VerificationResult(
-            signer=cert,
-            organ_id=organ_id_of(cert),
-            mailboxes=tuple(mailboxes_of(cert)),
-            signing_time=signing_time,
-            content=content,
-            mic=mic(content),
-        )
+        self._verdicts.remember(key, status.validation_path, moment)
+        return _result(cert, signing_time, sender, content, digest)
+
+
+def _result(
+    cert: x509.Certificate, signing_time: dt.datetime, sender: Sender, content: bytes, digest: bytes
+) -> VerificationResult:
+    _check_sender(cert, sender)
+    return VerificationResult(
+        signer=cert,
+        organ_id=organ_id_of(cert),
+        mailboxes=tuple(mailboxes_of(cert)),
+        signing_time=signing_time,
+        content=content,
+        mic=base64.b64encode(digest).decode("ascii"),
+    )
 
 
 def _check_trust(
