@@ -56,7 +56,7 @@ def verification_material(home: Home) -> TrustMaterial:
 
 def verifier(home: Home) -> Verifier:
     """Build once (and again when anchors or CRLs change); ``await verifier.verify(raw, sender)`` per message."""
-    return Verifier(verification_material(home))
+    return Verifier(verification_material(home), remember_seconds=home.settings.trust.verdict_cache_seconds)
 
 
 def dkim_signing_keys(home: Home) -> list[dkim.DkimKey]:

@@ -169,6 +169,8 @@ class TrustSettings(_Section):
     smime_days: int = Field(default=730, ge=1, le=3650)
     tls_days: int = Field(default=397, ge=1, le=3650)
     max_clock_skew_seconds: int = Field(default=300, ge=0, le=86400)
+    # how long a signer's positive path verdict is reused (certs/verdicts.py); 0 validates every path in full
+    verdict_cache_seconds: int = Field(default=300, ge=0, le=86400)
     dkim_selector: str = Field(default="lt1", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     dkim_extra_rsa: bool = False
     dkim_dns: bool = False
