@@ -80,7 +80,12 @@ async def start(home: Home, services: Services) -> Running:
             raise
     if smtp.relay_port:
         relay = RelayHandler(
-            sessions, services.blobs, settings.gateway.name, smtp.max_recipients, smtp.max_message_bytes
+            sessions,
+            services.blobs,
+            settings.gateway.name,
+            smtp.max_recipients,
+            smtp.max_message_bytes,
+            ttl_seconds=settings.gateway.registry_cache_seconds,
         )
         options = ListenerOptions(
             smtp.listen, smtp.relay_port, False, hostname, smtp.max_connections, smtp.timeout_seconds

@@ -45,7 +45,8 @@ class Relay:
 
 
 @pytest.fixture
-def relay(demo_home: Home, tmp_path: Path) -> Iterator[Relay]:
+def relay(demo_home: Home, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Relay]:
+    """The relay listener of the demo home; ``indirect`` parametrisation sets how long it remembers answers."""
     cli(demo_home, "ca", "init")
     cli(demo_home, "cert", "issue", "tls", "--host", "camau.lienthong.test")
     cli(demo_home, "cert", "issue", "tls", "--host", PEER_DOMAIN)  # stands in for the peer's own CA
@@ -57,7 +58,8 @@ def relay(demo_home: Home, tmp_path: Path) -> Iterator[Relay]:
     with sessions() as session:
         record = session.scalars(select(CertificateRecord).where(CertificateRecord.host == PEER_DOMAIN)).one()
     certificate = gateway_certificate(demo_home, sessions)
-    handler = RelayHandler(sessions, BlobStore(demo_home.blobs_dir), "camau")
+    remember = float(getattr(request, "param", 0.0))
+    handler = RelayHandler(sessions, BlobStore(demo_home.blobs_dir), "camau", ttl_seconds=remember)
     port = free_port()
     tls = server_context(demo_home, certificate, require_client=True)
 
@@ -159,3 +161,34 @@ def test_dkim_must_pass_for_the_peer(relay: Relay, signed: bool) -> None:
             client.sendmail(f"vanthu@vpcp.{PEER_DOMAIN}", [HOSTED], data)
     assert caught.value.smtp_code == 550
     assert b"5.7.20 [DKIM_FAIL]" in caught.value.smtp_error
+
+
+def send(relay: Relay) -> dict[str, tuple[int, bytes]]:
+    with smtplib.SMTP("127.0.0.1", relay.port, timeout=30) as client:
+        client.starttls(context=client_tls(relay, relay.peer_cert, relay.peer_key))
+        return client.sendmail(f"vanthu@vpcp.{PEER_DOMAIN}", [HOSTED], message(relay))
+
+
+@pytest.mark.parametrize("relay", [60.0], indirect=True)
+def test_a_listener_that_remembers_answers_from_memory_for_its_ttl(relay: Relay) -> None:
+    """The trade-off of ``registry_cache_seconds``: a peer removed a moment ago, and its DKIM key, are still known."""
+    assert send(relay) == {}
+    sessions = db.session_factory(db.make_engine(relay.home.database_url))
+    with sessions.begin() as session:
+        session.query(PeerGateway).delete()
+    assert send(relay) == {}  # peer, pin, hosted mailbox and DKIM key all answered from memory
+    with sessions() as session:
+        assert len(queue.listing(session)) == 1  # the same message twice: one arrive item (same content key)
+
+
+@pytest.mark.parametrize("relay", [60.0], indirect=True)
+def test_a_listener_that_remembers_never_remembers_a_refusal(relay: Relay) -> None:
+    sessions = db.session_factory(db.make_engine(relay.home.database_url))
+    with sessions.begin() as session:
+        row = session.scalars(select(PeerGateway)).one()
+        row.domain = "elsewhere.test"
+    code, reply = handshake(relay, client_tls(relay, relay.peer_cert, relay.peer_key))
+    assert (code, b"[RELAY_DENIED]" in reply) == (550, True)
+    with sessions.begin() as session:
+        session.scalars(select(PeerGateway)).one().domain = PEER_DOMAIN
+    assert send(relay) == {}  # registered again: accepted at once, not refused for the TTL

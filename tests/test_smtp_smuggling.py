@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import re
 import socket
 import ssl
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.smtp.guard import LineEndingGuard
 from tests.fixtures.smtp import CLERK, PASSWORD, SubmissionServer, read_reply
@@ -104,3 +107,14 @@ def test_smuggled_second_message_in_data_is_refused(submission_server: Submissio
     assert b"550 5.6.11" in reply
     assert b"250" not in reply
     assert submission_server.intake.accepted == []
+
+
+@given(st.lists(st.binary(max_size=12).map(lambda b: bytes(b"\r\na."[x % 4] for x in b)), max_size=8))
+def test_guard_agrees_with_a_plain_reading_of_the_whole_stream(chunks: list[bytes]) -> None:
+    """However the stream is cut into chunks, the guard flags exactly the streams with a bare CR or LF (a CR at
+    the very end is not yet bare: its LF may still come)."""
+    stream = b"".join(chunks)
+    guard = LineEndingGuard()
+    for chunk in chunks:
+        guard.feed(chunk)
+    assert guard.violation == bool(re.search(rb"\r(?!\n|\Z)|(?<!\r)\n", stream))

@@ -16,12 +16,12 @@ from gateway.documents import OutgoingDocument
 from gateway.errors import NotFoundError
 from gateway.home import Home
 from gateway.queue import Task
+from gateway.ttl_cache import TtlCache
 from gateway.workers.deliver import deliver_one
 from gateway.workers.process import process_one
 from gateway.workers.routes import Routes
 from gateway.workers.services import Services
 from gateway.workers.signers import Signers
-from gateway.workers.ttl_cache import TtlCache
 from registry.models import Agency
 from tests.fixtures.workers import cli, signing_services
 from tests.test_worker_process import SKHCN, STC, STC_MAIL, SYT, envelope, submit

@@ -6,6 +6,10 @@ is one of the pinned ones; only for records offices this gateway hosts; and only
 for that peer's domain, its key taken from the registry. What passes is stored and queued — an ``arrive`` item per
 recipient for a document, a ``receipt`` item for a receipt — and the workers verify the agency's S/MIME signature
 and the envelope as for a local delivery.
+
+The registry's answers (which peers a certificate's names belong to, which mailboxes are hosted here, a peer's DKIM
+key) are remembered for ``[gateway] registry_cache_seconds``: a removed peer or agency is still served for up to
+that long. Only positive answers are remembered, so a peer or an agency just added is never refused for it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from gateway.reasons import reason
 from gateway.smtp import pinning
 from gateway.smtp.pinning import PinMismatch
 from gateway.smtp.tls import peer_names
+from gateway.ttl_cache import TtlCache
 from registry import agencies
 from registry.models import PeerGateway
 
@@ -43,6 +48,24 @@ class Peer:
     domain: str
 
 
+@dataclass(frozen=True, slots=True)
+class _PeerRow:
+    name: str
+    domain: str
+    tls_fingerprint: str | None
+
+
+class _RememberedKeys:
+    """A DKIM key lookup that remembers the keys it found (not the misses)."""
+
+    def __init__(self, inner: dkim.KeyLookup, ttl_seconds: float) -> None:
+        self._inner = inner
+        self._keys: TtlCache[bytes, bytes | None] = TtlCache(ttl_seconds)
+
+    def __call__(self, name: bytes, timeout: int = 5) -> bytes | None:
+        return self._keys.get(name, lambda: self._inner(name, timeout), keep=lambda key: key is not None)
+
+
 class RelayHandler:
     def __init__(
         self,
@@ -51,24 +74,32 @@ class RelayHandler:
         gateway_name: str,
         max_recipients: int = 100,
         max_message_bytes: int = 30 * 1024 * 1024,
+        ttl_seconds: float = 0.0,
     ) -> None:
         self.sessions = sessions
         self.blobs = blobs
         self.gateway_name = gateway_name
         self.max_recipients = max_recipients
         self.max_message_bytes = max_message_bytes
-        self.lookup = dkim.RegistryLookup(sessions)
+        self.lookup = _RememberedKeys(dkim.RegistryLookup(sessions), ttl_seconds)
+        self._peers: TtlCache[frozenset[str], tuple[_PeerRow, ...]] = TtlCache(ttl_seconds)
+        self._mailboxes: TtlCache[str, str | None] = TtlCache(ttl_seconds)
 
-    def _peer(self, names: set[str], seen: str | None) -> Peer | PinMismatch | None:
-        """The registered peer these certificate names belong to; a PinMismatch when it is pinned to another one."""
-        if not names:
-            return None
-        with self.sessions() as session:
-            rows = session.scalars(
-                select(PeerGateway)
-                .where(or_(PeerGateway.domain.in_(names), PeerGateway.smtp_host.in_(names)))
-                .order_by(PeerGateway.name)
-            ).all()
+    def _peer_rows(self, names: frozenset[str]) -> tuple[_PeerRow, ...]:
+        def load() -> tuple[_PeerRow, ...]:
+            with self.sessions() as session:
+                rows = session.scalars(
+                    select(PeerGateway)
+                    .where(or_(PeerGateway.domain.in_(names), PeerGateway.smtp_host.in_(names)))
+                    .order_by(PeerGateway.name)
+                ).all()
+                return tuple(_PeerRow(r.name, r.domain, r.tls_fingerprint) for r in rows)
+
+        return self._peers.get(names, load, keep=bool)
+
+    @staticmethod
+    def _peer(rows: tuple[_PeerRow, ...], seen: str | None) -> Peer | PinMismatch | None:
+        """The registered peer these rows name; a PinMismatch when it is pinned to another certificate."""
         for row in rows:
             if pinning.accepts(pinning.stored(row.tls_fingerprint), seen):
                 return Peer(row.name, row.domain)
@@ -78,8 +109,11 @@ class RelayHandler:
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
         ssl_object = (session.ssl or {}).get("ssl_object")
-        names = peer_names(ssl_object)
-        peer = await asyncio.to_thread(self._peer, names, pinning.presented(ssl_object))
+        names = frozenset(peer_names(ssl_object))
+        rows = self._peers.peek(names) if names else ()
+        if rows is None:
+            rows = await asyncio.to_thread(self._peer_rows, names)
+        peer = self._peer(rows, pinning.presented(ssl_object))
         if peer is None:
             shown = ", ".join(sorted(names)) or "no certificate"
             return reason("RELAY_DENIED").smtp_reply(f"{shown}: not a registered peer gateway")
@@ -100,11 +134,14 @@ class RelayHandler:
         return "250 2.1.0 Sender OK"
 
     def _hosted(self, mailbox: str) -> str | None:
-        with self.sessions() as session:
-            agency = agencies.by_mailbox(session, mailbox)
-            if agency is None or agency.gateway != self.gateway_name or not agency.active:
-                return None
-            return agency.organ_id
+        def load() -> str | None:
+            with self.sessions() as session:
+                agency = agencies.by_mailbox(session, mailbox)
+                if agency is None or agency.gateway != self.gateway_name or not agency.active:
+                    return None
+                return agency.organ_id
+
+        return self._mailboxes.get(mailbox, load, keep=lambda organ_id: organ_id is not None)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
         if getattr(envelope, "peer", None) is None:
@@ -115,7 +152,7 @@ class RelayHandler:
             return f"553 5.1.3 {exc.message}"
         if len(envelope.rcpt_tos) >= self.max_recipients:
             return f"452 4.5.3 Too many recipients (at most {self.max_recipients} per message)"
-        organ_id = await asyncio.to_thread(self._hosted, recipient)
+        organ_id = self._mailboxes.peek(recipient) or await asyncio.to_thread(self._hosted, recipient)
         if organ_id is None:
             return reason("RECIPIENT_UNKNOWN").smtp_reply(f"{recipient} is not a records office hosted here")
         envelope.rcpt_tos.append(recipient)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from gateway.workers.ttl_cache import TtlCache
+from gateway.ttl_cache import TtlCache
 from registry.models import Agency, AgencyMailbox
 
 

@@ -16,7 +16,7 @@ from cryptography import x509
 from sqlalchemy.orm import Session
 
 from certs.lifecycle import Signer, active_signer
-from gateway.workers.ttl_cache import TtlCache
+from gateway.ttl_cache import TtlCache
 
 
 class Signers:
