@@ -22,6 +22,7 @@ from gateway.queue import Task
 from gateway.smtp import pinning
 from gateway.smtp.tls import peer_names
 from gateway.workers.services import Services
+from gateway.workers.smtp_client import RelayClient
 from registry.models import PeerGateway
 
 
@@ -33,7 +34,7 @@ async def _connect(
     host: str, port: int, context: ssl.SSLContext, names: set[str], pins: tuple[str, ...] = ()
 ) -> aiosmtplib.SMTP:
     """A session with the peer, its certificate checked against the names (and pins) the registry gives it."""
-    client = aiosmtplib.SMTP(hostname=host, port=port, start_tls=True, tls_context=context, timeout=60)
+    client = RelayClient(hostname=host, port=port, start_tls=True, tls_context=context, timeout=60)
     await client.connect()
     ssl_object = client.transport.get_extra_info("ssl_object") if client.transport else None
     presented = peer_names(ssl_object)
