@@ -20,6 +20,7 @@ from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 from gateway.reasons import reason
 from gateway.smtp.data import DataOutcome, read_data
 from gateway.smtp.guard import LineEndingGuard
+from gateway.smtp.mail_args import simple_path
 
 log = logging.getLogger(__name__)
 #: aiosmtpd log lines that say nothing here: it sets the deprecated Session.login_data on every AUTH and then warns
@@ -112,6 +113,16 @@ class HardenedSMTP(SMTP):
     def in_transaction(self) -> bool:
         """Between MAIL FROM and the end of DATA: what a shutdown lets finish."""
         return self.envelope is not None and self.envelope.mail_from is not None
+
+    # -- paths in MAIL and RCPT ---------------------------------------------------------------------------------
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        simple = simple_path(arg)
+        if simple is None:
+            return super()._getaddr(arg)
+        address, rest = simple
+        if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
+            return None, None
+        return address, rest
 
     # -- bare CR / LF --------------------------------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
