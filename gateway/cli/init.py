@@ -17,7 +17,6 @@ from rich.tree import Tree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from certs.demo import provision
 from gateway.cli.output import emit_json, json_option
 from gateway.config import CONFIG_FILE, Settings, settings_from_mapping
 from gateway.errors import ConfigError, InputError
@@ -178,6 +177,8 @@ def init_command(home: Home, demo_wanted: bool, force: bool, database_url: str |
     for c in credentials:
         click.echo(f"  {c.role:<8} {c.login:<40} {c.agency or '-':<14} {c.password}")
     if with_pki:
+        from certs.demo import provision  # the CA and its keys: only for --with-pki (pyHanko is slow to import)
+
         for line in provision(fresh, db.open_registry(url)):
             click.echo(line)
 
