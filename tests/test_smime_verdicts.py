@@ -10,8 +10,6 @@ from certs.smime import sign_entity
 from certs.verify import Sender, Verifier
 from tests.fixtures.trust import ENTITY, SENDER, Pki
 
-NOW = dt.datetime.now(dt.UTC)
-
 
 def _code(verifier: Verifier, raw: bytes, sender: Sender = SENDER, at: dt.datetime | None = None) -> str:
     try:
@@ -44,6 +42,7 @@ def test_nothing_is_remembered_when_told_so(pki: Pki) -> None:
 
 def test_a_remembered_signer_still_gets_every_message_checked(pki: Pki, other_pki: Pki) -> None:
     """After the signer's verdict is remembered, each message is judged exactly as a fresh verifier judges it."""
+    now = dt.datetime.now(dt.UTC)  # per test: the signatures below are made now
     issued = pki.issue(days=3)
     signed = sign_entity(ENTITY, issued.certificate, issued.key, pki.ca.chain).entity
     tampered = signed.replace("tổng kết".encode(), "tổng kếT".encode(), 1)
@@ -57,9 +56,9 @@ def test_a_remembered_signer_still_gets_every_message_checked(pki: Pki, other_pk
         (signed, Sender("000.00.20.H12"), None),
         (foreign, SENDER, None),
         (renewed, SENDER, None),
-        (signed, SENDER, NOW + dt.timedelta(days=4)),  # past the certificate's notAfter
-        (signed, SENDER, NOW + dt.timedelta(days=2, hours=1)),  # within it
-        (signed, SENDER, NOW - dt.timedelta(minutes=1)),  # before the remembered verdict was reached
+        (signed, SENDER, now + dt.timedelta(days=4)),  # past the certificate's notAfter
+        (signed, SENDER, now + dt.timedelta(days=2, hours=1)),  # within it
+        (signed, SENDER, now - dt.timedelta(minutes=1)),  # before the remembered verdict was reached
         (signed, SENDER, None),
     ]
     trust = pki.trust()
@@ -76,9 +75,10 @@ def test_a_remembered_signer_still_gets_every_message_checked(pki: Pki, other_pk
 
 def test_a_remembered_verdict_ends_with_the_crl(pki: Pki) -> None:
     """The CRL (7 days) outlives nothing: past its nextUpdate the status is unknown, remembered verdict or not."""
+    now = dt.datetime.now(dt.UTC)  # per test: the signatures below are made now
     issued = pki.issue(days=365)
     raw = sign_entity(ENTITY, issued.certificate, issued.key, pki.ca.chain).entity
-    later = NOW + dt.timedelta(days=8)
+    later = now + dt.timedelta(days=8)
     with Verifier(pki.trust()) as fresh:
         expected = _code(fresh, raw, at=later)
     with Verifier(pki.trust(), remember_seconds=30 * 86400) as warm:
@@ -88,11 +88,12 @@ def test_a_remembered_verdict_ends_with_the_crl(pki: Pki) -> None:
 
 
 def test_a_verdict_is_not_kept_past_its_time_to_live(pki: Pki) -> None:
+    now = dt.datetime.now(dt.UTC)  # per test: the signatures below are made now
     issued = pki.issue()
     raw = sign_entity(ENTITY, issued.certificate, issued.key, pki.ca.chain).entity
     with Verifier(pki.trust(), remember_seconds=60) as verifier:
-        assert _code(verifier, raw, at=NOW) == "OK"
-        assert _code(verifier, raw, at=NOW + dt.timedelta(seconds=30)) == "OK"
+        assert _code(verifier, raw, at=now) == "OK"
+        assert _code(verifier, raw, at=now + dt.timedelta(seconds=30)) == "OK"
         assert verifier.full_validations == 1
-        assert _code(verifier, raw, at=NOW + dt.timedelta(seconds=61)) == "OK"
+        assert _code(verifier, raw, at=now + dt.timedelta(seconds=61)) == "OK"
         assert verifier.full_validations == 2
