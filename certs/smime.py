@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 from certs.keys import SigningKey
 from gateway.errors import InputError
+from gateway.smtp.guard import crlf_only
 
 SIGNATURE_TYPE = "application/pkcs7-signature"
 
@@ -47,8 +48,7 @@ def mic(content: bytes) -> str:
 def _check_canonical(content: bytes) -> None:
     if not content:
         raise InputError("the entity to sign is empty")
-    pairs = content.count(b"\r\n")  # counted, not copied: this sees every byte of every document signed
-    if content.count(b"\n") != pairs or content.count(b"\r") != pairs:
+    if not crlf_only(content):
         raise InputError("the entity to sign has bare LF or CR line endings; it must use CRLF throughout")
     if b"\r\n\r\n" not in content and not content.startswith(b"\r\n"):
         raise InputError("the entity to sign has no header/body separator (an empty line)")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.smtp.guard import LineEndingGuard
+from gateway.smtp.guard import LineEndingGuard, crlf_only
 from tests.fixtures.smtp import CLERK, PASSWORD, SubmissionServer, read_reply
 
 
@@ -118,3 +118,8 @@ def test_guard_agrees_with_a_plain_reading_of_the_whole_stream(chunks: list[byte
     for chunk in chunks:
         guard.feed(chunk)
     assert guard.violation == bool(re.search(rb"\r(?!\n|\Z)|(?<!\r)\n", stream))
+
+
+@given(st.binary(max_size=24).map(lambda b: bytes(b"\r\na."[x % 4] for x in b)))
+def test_crlf_only_is_the_guards_rule_for_whole_bytes(data: bytes) -> None:
+    assert crlf_only(data) == (not re.search(rb"\r(?!\n)|(?<!\r)\n", data))

@@ -9,6 +9,13 @@ parser sees them.
 from __future__ import annotations
 
 
+def crlf_only(data: bytes) -> bool:
+    """The guard's rule for bytes held whole: no bare CR and no bare LF. Counted, never copied (it sees every byte
+    of every document signed or relayed)."""
+    pairs = data.count(b"\r\n")
+    return data.count(b"\n") == pairs and data.count(b"\r") == pairs
+
+
 class LineEndingGuard:
     """Feed it every received chunk; it says whether the stream so far holds a bare CR or a bare LF."""
 

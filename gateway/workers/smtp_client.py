@@ -15,11 +15,12 @@ import aiosmtplib
 from aiosmtplib import SMTPDataError, SMTPResponse, SMTPServerDisconnected, SMTPStatus, SMTPTimeoutError
 from aiosmtplib.typing import Default
 
+from gateway.smtp.guard import crlf_only
+
 
 def canonical(message: bytes) -> bool:
     """CRLF line endings only (no bare CR or LF), ending with CRLF."""
-    pairs = message.count(b"\r\n")
-    return message.endswith(b"\r\n") and message.count(b"\n") == pairs and message.count(b"\r") == pairs
+    return message.endswith(b"\r\n") and crlf_only(message)
 
 
 def dot_stuffed(message: bytes) -> bytes:
