@@ -8,6 +8,7 @@ administrators act for the gateway as a whole and belong to no agency.
 from __future__ import annotations
 
 import secrets
+import string
 from enum import StrEnum
 
 from argon2 import PasswordHasher
@@ -56,8 +57,14 @@ def parse_role(text: str) -> Role:
         raise InputError(f"role {text!r}: expected one of {', '.join(r.value for r in Role)}") from None
 
 
+#: Letters and digits only: a generated password is pasted into mail clients and command lines (swaks, curl), where
+#: a leading "-" reads as an option and "_" or "-" are easily mistyped; 24 of 62 symbols is about 143 bits.
+_PASSWORD_ALPHABET = string.ascii_letters + string.digits
+_PASSWORD_LENGTH = 24
+
+
 def generate_password() -> str:
-    return secrets.token_urlsafe(18)
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(_PASSWORD_LENGTH))
 
 
 def check_password(password: str) -> str:
