@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,8 +18,10 @@ from certs.ca import TrustFiles, load_cert, trust_anchors
 from certs.keys import KeyAlgorithm
 from certs.lifecycle import IssuePolicy
 from certs.revocation import crl_files, load_crl_der
-from certs.verify import TrustMaterial, Verifier, material
 from gateway.home import Home
+
+if TYPE_CHECKING:  # pyHanko sits behind certs.verify: commands that only read the layout must not pay for it
+    from certs.verify import TrustMaterial, Verifier
 
 
 def trust_files(home: Home) -> TrustFiles:
@@ -45,6 +48,8 @@ def chain(home: Home) -> tuple[x509.Certificate, ...]:
 
 
 def verification_material(home: Home) -> TrustMaterial:
+    from certs.verify import material
+
     files = trust_files(home)
     return material(
         trust_anchors(files, configured_anchors(home)),
@@ -56,6 +61,8 @@ def verification_material(home: Home) -> TrustMaterial:
 
 def verifier(home: Home) -> Verifier:
     """Build once (and again when anchors or CRLs change); ``await verifier.verify(raw, sender)`` per message."""
+    from certs.verify import Verifier
+
     return Verifier(verification_material(home), remember_seconds=home.settings.trust.verdict_cache_seconds)
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import click
+import pytest
 
 from gateway.cli import COMMANDS, main
 
@@ -76,3 +77,25 @@ def test_status_does_not_import_the_signature_stack() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("argv", "absent"),
+    [
+        (["serve", "--help"], ("gateway.serve", "aiosmtpd", "pyhanko", "pypdf")),  # the gateway loads only to run
+        (["send", "--help"], ("pyhanko", "aiohttp")),  # trust paths, not the signature verifier
+    ],
+)
+def test_a_commands_help_does_not_load_what_only_running_it_needs(argv: list[str], absent: tuple[str, ...]) -> None:
+    probe = (
+        "import sys\n"
+        "from gateway.cli import main\n"
+        "try:\n"
+        f"    main({argv!r}, prog_name='lienthong')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(sorted(m for m in {absent!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    assert "Usage: lienthong" in result.stdout
+    assert result.stderr.strip() == "[]"

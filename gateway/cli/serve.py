@@ -8,7 +8,6 @@ import logging
 import click
 
 from gateway.home import Home
-from gateway.serve import serve
 
 
 @click.command("serve")
@@ -16,6 +15,8 @@ from gateway.serve import serve
 @click.pass_obj
 def serve_command(home: Home, verbose: bool) -> None:
     """Run the gateway (submission listeners and intake) until SIGTERM or Ctrl-C."""
+    from gateway.serve import serve  # the whole gateway: only when it runs, not for --help
+
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     asyncio.run(serve(home))
 
