@@ -1,9 +1,10 @@
 """Database engines and schema migrations for both supported back-ends.
 
 SQLite is the default (one file in the home) and needs per-connection settings: WAL so readers never block the one
-writer, foreign keys (off by default in SQLite), and a busy timeout so a second writer waits instead of failing at
-once. PostgreSQL is used through psycopg 3. Migrations run programmatically so ``lienthong init`` and the tests need
-no alembic.ini.
+writer, ``synchronous=FULL`` so that a commit is on disk when it returns (under WAL, NORMAL may lose the last
+commits to a power cut or an OS crash, and the gateway answers 250 only for what is on disk), foreign keys (off
+by default in SQLite), and a busy timeout so a second writer waits instead of failing at once. PostgreSQL is used
+through psycopg 3. Migrations run programmatically so ``lienthong init`` and the tests need no alembic.ini.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
     finally:
         cursor.close()
 

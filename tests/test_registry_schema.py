@@ -54,11 +54,12 @@ def test_downgrade_to_base_drops_every_table_and_upgrade_is_repeatable(
         assert session.query(Agency).count() == 0
 
 
-def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: object) -> None:
+def test_sqlite_connections_use_wal_durable_commits_foreign_keys_and_a_busy_timeout(tmp_path: object) -> None:
     engine = db.make_engine(f"sqlite:///{tmp_path}/x.sqlite3")
     try:
         with engine.connect() as connection:
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL: the WAL is synced at commit
             assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert connection.execute(text("PRAGMA busy_timeout")).scalar() == db.BUSY_TIMEOUT_MS
     finally:
