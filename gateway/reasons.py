@@ -108,6 +108,14 @@ _TABLE: tuple[Reason, ...] = (
         "DocumentId does not match the sender, issue date or number/notation",
     ),
     Reason(
+        "DOCUMENT_ID_TAKEN",
+        554,
+        "5.6.0",
+        REFUSED,
+        "Số, ký hiệu và ngày ban hành này đã được dùng cho một văn bản khác đã gửi",
+        "This number/notation and issue date already identify a different document sent earlier",
+    ),
+    Reason(
         "ISSUE_DATE_FUTURE",
         554,
         "5.6.0",

@@ -106,6 +106,33 @@ def test_same_document_id_is_delivered_once(services: Services) -> None:
         assert len([i for i in queue.listing(session, ("pending",)) if i.task == "deliver"]) == 2
         states = sorted(r.state for r in session.scalars(select(SubmissionRecord)))
         assert states == ["accepted", "duplicate"]
+        # The sender hears of both: the retry is answered with an acceptance too, naming the same DocumentId.
+        notices = [i.data() for i in queue.listing(session, ("pending",)) if i.task == "notice"]
+        assert [n["kind"] for n in notices] == ["acceptance", "acceptance"]
+        assert notices[0]["document_id"] == notices[1]["document_id"] == document_id(session)
+    assert ledger_kinds(services.sessions).count("accepted") == 1
+
+
+def document_id(session: Session) -> str:
+    return session.scalars(select(OutgoingDocument.document_id)).one()
+
+
+def test_same_document_id_with_other_content_is_refused_with_a_notice(services: Services) -> None:
+    """Never a silent drop: the second document would otherwise vanish behind the first one's DocumentId."""
+    submit(services, envelope())
+    submit(services, envelope(subject="Về việc một nội dung khác"))
+    assert process_one(services, "w1")
+    assert process_one(services, "w1")
+    with services.sessions() as session:
+        assert len(session.scalars(select(OutgoingDocument)).all()) == 1
+        states = [r.state for r in session.scalars(select(SubmissionRecord).order_by(SubmissionRecord.id))]
+        assert states == ["accepted", "refused"]
+        refused = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "refused")).one()
+        assert refused.data()["reason_code"] == "DOCUMENT_ID_TAKEN"
+        notices = [i.data() for i in queue.listing(session, ("pending",)) if i.task == "notice"]
+        assert [n["kind"] for n in notices] == ["acceptance", "non-acceptance"]
+        assert notices[1]["reason_code"] == "DOCUMENT_ID_TAKEN"
+        assert len([i for i in queue.listing(session, ("pending",)) if i.task == "deliver"]) == 2  # the first's only
 
 
 def test_classified_document_is_refused_and_purged(services: Services) -> None:

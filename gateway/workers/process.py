@@ -62,6 +62,9 @@ _SUBMISSION = select(SubmissionRecord.organ_id, SubmissionRecord.content_sha256,
     SubmissionRecord.id == bindparam("submission")
 )
 _ACCEPTED_FROM = select(OutgoingDocument.submission_id).where(OutgoingDocument.document_id == bindparam("document"))
+_ACCEPTED_AS = select(OutgoingDocument.submission_id, OutgoingDocument.submitted_fingerprint).where(
+    OutgoingDocument.document_id == bindparam("document")
+)
 _RECORD = insert(OutgoingDocument)
 _MAIL_FROM = select(SubmissionRecord.mail_from).where(SubmissionRecord.id == bindparam("submission"))
 _STATE = update(SubmissionRecord).where(SubmissionRecord.id == bindparam("submission")).values(state=bindparam("state"))
@@ -137,21 +140,34 @@ def _accept(
     presigned: VerificationResult | None = None,
 ) -> None:
     submission_id = submission[0]
+    print_ = fingerprint(envelope, header)
     with services.sessions.begin() as session:
-        existing = _accepted_from(session, header.document_id)
-        if existing is not None:
-            # Same DocumentId accepted before (this item again after a crash, or a second submission): deliver once.
-            state = "accepted" if existing == submission_id else "duplicate"
-            _finish(session, item_id, worker, submission_id, state, now)
+        existing = session.connection().execute(_ACCEPTED_AS, {"document": header.document_id}).first()
+        if existing is None:
+            try:  # an envelope the agency signed itself needs no key of the agency's here
+                signer = None if presigned is not None else services.signers.active(session, organ_id, services.chain)
+            except LienthongError as exc:
+                queue.fail(session, item_id, worker, str(exc), now, services.retry)
+                return
+            accepted = _Accepted(
+                submission, organ_id, envelope.message_id, header, raw, fingerprint=print_, presigned=presigned
+            )
+            _record(services, session, signer, accepted, now)
+            _finish(session, item_id, worker, submission_id, "accepted", now)
             return
-        try:  # an envelope the agency signed itself needs no key of the agency's here
-            signer = None if presigned is not None else services.signers.active(session, organ_id, services.chain)
-        except LienthongError as exc:
-            queue.fail(session, item_id, worker, str(exc), now, services.retry)
+        if existing.submission_id == submission_id:  # this item again after a crash: its work committed already
+            _finish(session, item_id, worker, submission_id, "accepted", now)
             return
-        accepted = _Accepted(submission, organ_id, envelope.message_id, header, raw, presigned=presigned)
-        _record(services, session, signer, accepted, now)
-        _finish(session, item_id, worker, submission_id, "accepted", now)
+        if existing.submitted_fingerprint in (print_, None):  # None: accepted before fingerprints were kept
+            # The same document submitted again (a client that never saw our 250 retries): delivered once, and
+            # the sender is told it was accepted, as the first time.
+            notice = _numbering(header.document_id, None, str(header.code))
+            _notify(session, NoticeKind.ACCEPTANCE, submission_id, organ_id, notice, now)
+            _finish(session, item_id, worker, submission_id, "duplicate", now)
+            return
+    detail = f"{header.document_id} was accepted earlier with different content: give this document its own number"
+    error = EnvelopeError.of("DOCUMENT_ID_TAKEN", "DocumentId", detail)
+    _refuse(services, worker, item_id, submission_id, organ_id, submission[1], error, now)
 
 
 @dataclass(frozen=True, slots=True)
