@@ -284,6 +284,21 @@ def drop(session: Session, item_id: int, now: datetime) -> None:
     item.state, item.updated_at = State.DROPPED.value, now
 
 
+def abandon(session: Session, dedup_keys: Sequence[str], reason: str, now: datetime) -> int:
+    """Stop the attempts behind a final answer already given (the non-delivery notice), as an MTA removes a message
+    from its queue when it bounces it: waiting or failed items become ``dropped`` with the reason, which an
+    operator may still ``retry``. An attempt under way (claimed) is left to finish."""
+    result = _connection(session).execute(
+        update(QueueItem)
+        .where(
+            QueueItem.dedup_key.in_(list(dedup_keys)),
+            QueueItem.state.in_([State.PENDING.value, State.FAILED.value]),
+        )
+        .values(state=State.DROPPED.value, last_error=reason[:2000], updated_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
 def listing(session: Session, states: Sequence[str] = (), limit: int = 200) -> list[QueueItem]:
     query = select(QueueItem).order_by(QueueItem.next_attempt_at, QueueItem.id).limit(limit)
     if states:

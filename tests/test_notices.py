@@ -3,6 +3,7 @@ that issues a warning and then a non-delivery notice when no receipt comes back 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from certs.verify import Sender
+from gateway import queue
 from gateway.home import Home
 from gateway.ledger.store import LedgerEntry
 from gateway.receipts.notice import read_notice
@@ -92,3 +94,32 @@ def test_warning_then_non_delivery_when_no_receipt_comes(services: Services, dem
         events = [e.kind for e in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))]
     assert events.count("warning") == 2
     assert events.count("non_delivery") == 2
+    # The non-delivery notice is final: the deliveries behind it are given up, not tried again behind it.
+    with services.sessions() as session:
+        deliveries = [i for i in queue.listing(session) if i.task == "deliver"]
+    assert len(deliveries) == 2
+    assert {i.state for i in deliveries} == {"dropped"}
+    assert all("non-delivery notice" in (i.last_error or "") for i in deliveries)
+
+
+def test_without_an_operator_the_ledger_still_records_warnings_and_non_delivery(
+    services: Services, demo_home: Home
+) -> None:
+    """No operator means nothing to sign notices with; the sender is not told, but the ledger is the record."""
+    silent = replace(services, operator="")
+    submit(silent, envelope(issued=date(2026, 2, 13)))
+    drain(silent)
+    assert watch_once(silent, now=datetime(2026, 2, 24, 10, 0, 1, tzinfo=UTC)) == 4
+    NOW[0] = datetime(2026, 2, 24, 10, 0, 1, tzinfo=UTC)
+    drain(silent)
+    assert maildir_messages(demo_home, STC_MAIL, "notice") == []
+    with silent.sessions() as session:
+        entries = session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)).all()
+        notices = [i for i in queue.listing(session) if i.task == "notice"]
+        deliveries = [i for i in queue.listing(session) if i.task == "deliver"]
+    recorded = [e.data() for e in entries if e.kind in ("warning", "non_delivery")]
+    assert sorted(e["kind"] for e in recorded) == ["non_delivery", "non_delivery", "warning", "warning"]
+    assert all(e["details"] == {"notified": False} for e in recorded)
+    assert {e["counterpart"] for e in recorded} == {"000.00.22.H12", "000.00.11.H12"}
+    assert {i.state for i in notices} == {"done"}
+    assert {i.state for i in deliveries} == {"dropped"}

@@ -46,51 +46,63 @@ def notice_one(services: Services, worker: str) -> bool:
         if item is None:
             return False
         item_id, payload = item.id, item.data()
-        operator = services.routes.of(session, services.operator) if services.operator else None
-        if operator is None or not operator.mailbox:
-            # No operator configured: the ledger is the record; nothing to sign notices with.
-            queue.complete(session, item_id, worker, now)
-            return True
-        try:
-            signer = services.signers.active(session, operator.organ_id, services.chain)
-        except LienthongError as exc:
-            queue.fail(session, item_id, worker, str(exc), now, services.retry)
-            return True
         kind = NoticeKind(payload["kind"])
         sender = payload.get("sender") or ""
         effective = services.calendar.effective(now, sender or None)
-        notice = Notice(
-            kind=kind,
-            to=payload["to"],
-            submission=payload.get("submission"),
-            document_id=payload.get("document_id") or "",
-            at=now,
-            effective_at=effective.effective_local,
-            calendar_version=effective.calendar_version,
-            reason_code=payload.get("reason_code"),
-            problems=tuple(payload.get("problems", ())),
-            recipient=payload.get("recipient"),
-            details={k: str(payload[k]) for k in ("number", "code") if payload.get(k) is not None},
-        )
-        message = build_notice(notice, signer, operator.mailbox, services.domain)
-        key = "notice-" + hashlib.sha256(notice.key().encode()).hexdigest()[:40]
-        services.mailboxes.deliver(notice.to, message, key)
+        operator = services.routes.of(session, services.operator) if services.operator else None
+        message: bytes | None = None
+        if operator is None or not operator.mailbox:
+            # Nothing to sign notices with: the sender is not told, but the ledger still records the step.
+            log.warning("%s notice for %s not sent: no [notices] operator configured", kind.value, payload["to"])
+        else:
+            try:
+                signer = services.signers.active(session, operator.organ_id, services.chain)
+            except LienthongError as exc:
+                queue.fail(session, item_id, worker, str(exc), now, services.retry)
+                return True
+            notice = Notice(
+                kind=kind,
+                to=payload["to"],
+                submission=payload.get("submission"),
+                document_id=payload.get("document_id") or "",
+                at=now,
+                effective_at=effective.effective_local,
+                calendar_version=effective.calendar_version,
+                reason_code=payload.get("reason_code"),
+                problems=tuple(payload.get("problems", ())),
+                recipient=payload.get("recipient"),
+                details={k: str(payload[k]) for k in ("number", "code") if payload.get(k) is not None},
+            )
+            message = build_notice(notice, signer, operator.mailbox, services.domain)
+            key = "notice-" + hashlib.sha256(notice.key().encode()).hexdigest()[:40]
+            services.mailboxes.deliver(notice.to, message, key)
         if kind in _LEDGER:
             append(
                 session,
                 Event(
                     _LEDGER[kind],
                     now,
-                    notice.document_id,
+                    payload.get("document_id") or None,
                     sender or None,
-                    counterpart=notice.recipient,
-                    content_sha256=hashlib.sha256(message).hexdigest(),
+                    counterpart=payload.get("recipient"),
+                    content_sha256=hashlib.sha256(message).hexdigest() if message is not None else None,
                     effective_at=effective.effective_local,
                     calendar_version=effective.calendar_version,
+                    details={"notified": message is not None},
                 ),
             )
+        if kind is NoticeKind.NON_DELIVERY:
+            _give_up_delivery(session, payload, now)
         queue.complete(session, item_id, worker, now)
     return True
+
+
+def _give_up_delivery(session: Session, payload: dict[str, Any], now: datetime) -> None:
+    """The sender has been told the document was not delivered: no later attempt may contradict that."""
+    document_id, recipient = payload.get("document_id"), payload.get("recipient")
+    keys = [f"{task}:{document_id}:{recipient}" for task in (Task.DELIVER, Task.RELAY)]
+    if queue.abandon(session, keys, "non-delivery notice issued: no receipt within the office hours allowed", now):
+        log.warning("gave up delivering %s to %s after the non-delivery notice", document_id, recipient)
 
 
 def watch_once(services: Services, now: datetime | None = None, horizon: timedelta = timedelta(days=60)) -> int:
