@@ -231,10 +231,10 @@ class QueueSettings(_Section):
 
 
 class NoticeSettings(_Section):
-    """Signed notices to the sender's records office (acceptance, non-acceptance, warning, non-delivery)."""
+    """Signed notices to the sender's records office (acceptance, non-acceptance, warning, non-delivery, MIC alert)."""
 
-    # OrganId of the agency that runs this gateway; its records-office certificate signs the notices. Empty: no
-    # notices are sent (the ledger still records everything).
+    # OrganId of the agency that runs this gateway; its records-office certificate signs the notices, and its records
+    # office gets a copy of each MIC-mismatch alert. Empty: no notices are sent (the ledger still records everything).
     operator: str = ""
     warning_office_hours: float = Field(default=4.0, gt=0)  # no receipt after this much office time: a warning
     non_delivery_office_hours: float = Field(default=16.0, gt=0)  # ... after this much: non-delivery, final

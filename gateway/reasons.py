@@ -321,6 +321,14 @@ _TABLE: tuple[Reason, ...] = (
         "The signature has no signing time, or a signing time in the future",
     ),
     Reason(
+        "RECEIPT_MIC_MISMATCH",
+        554,
+        "5.7.7",
+        None,  # found by the sender's gateway in a receipt; no receipt ever carries it
+        "Mã băm trong hồi báo (Received-Content-MIC) không khớp với văn bản đã gửi: chưa xác nhận văn bản đã đến",
+        "The receipt's Received-Content-MIC differs from the MIC of what was sent: arrival is not confirmed",
+    ),
+    Reason(
         "CERT_STATUS_UNKNOWN",
         451,
         "4.7.5",

@@ -7,18 +7,24 @@ registry, Maildir delivery; only the clock is fixed so that the effective times 
 from __future__ import annotations
 
 import asyncio
+import email
 import mailbox
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import cast
 
 import pytest
 from sqlalchemy import select, update
 
+from certs.multipart import split_signed
+from certs.verify import Sender
 from gateway import queue
 from gateway.documents import IncomingDocument, OutgoingDocument, OutgoingRecipient
 from gateway.home import Home
 from gateway.intake import SubmissionIntake, SubmissionRecord
 from gateway.ledger.store import LedgerEntry, verify
 from gateway.receipts.mdn import read_receipt
+from gateway.receipts.notice import read_notice
 from gateway.smtp.handler import Principal, Submission
 from gateway.workers.deliver import deliver_one
 from gateway.workers.notices import notice_one
@@ -59,6 +65,15 @@ def submit(services: Services, data: bytes) -> None:
 def maildir(services: Services, address: str, kind: str | None = None) -> list[bytes]:
     box = mailbox.Maildir(services.mailboxes.maildir(address), create=False)
     return [raw for raw in (box.get_bytes(key) for key in box.keys()) if kind is None or kind_of(raw) == kind]  # noqa: SIM118
+
+
+def notice_text(raw: bytes) -> str:
+    """The clerk's text part of a signed notice, as a mail client shows it."""
+    inner = email.message_from_bytes(split_signed(raw).content)
+    [part] = [p for p in inner.walk() if p.get_content_type() == "text/plain"]
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode("utf-8")
 
 
 def test_document_reaches_both_records_offices_and_receipts_come_back(services: Services) -> None:
@@ -113,7 +128,48 @@ def test_running_the_workers_again_changes_nothing(services: Services) -> None:
     assert len(maildir(services, STC_MAIL, "notice")) == 1  # the acceptance notice, once
 
 
-def test_mic_mismatch_is_recorded_as_a_failure(services: Services) -> None:
+def test_mic_mismatch_is_recorded_as_a_failure_and_alerts_people(services: Services) -> None:
+    stored_mic = "AAAA" + "A" * 40
+    submit(services, envelope(issued=date(2026, 2, 13)))
+    while process_one(services, "w"):
+        pass
+    with services.sessions.begin() as session:
+        session.execute(update(OutgoingDocument).values(mic=stored_mic))
+    run_all(services)
+    with services.sessions() as session:
+        states = {row.state for row in session.scalars(select(OutgoingRecipient))}
+        kinds = [e.kind for e in session.scalars(select(LedgerEntry))]
+        alerts = [i.data() for i in session.scalars(select(queue.QueueItem)) if i.data().get("kind") == "mic-alert"]
+        assert queue.counts(session) == {"done": 8}  # 1 process + 2 deliver + 2 receipt + acceptance + 2 alerts
+    assert states == {"mic_mismatch"}
+    assert kinds.count("receipt_mismatch") == 2
+    assert "receipt_received" not in kinds
+    assert sorted(str(a["recipient"]) for a in alerts) == sorted((SYT, SKHCN))
+
+    # No receipt reads like a confirmation in the sender's mailbox: a signed alert per recipient stands there instead.
+    assert maildir(services, STC_MAIL, "receipt") == []
+    notices = maildir(services, STC_MAIL, "notice")
+    alerts_raw = [raw for raw in notices if read_notice(raw)["kind"] == "mic-alert"]
+    assert sorted(str(read_notice(raw)["kind"]) for raw in notices) == ["acceptance", "mic-alert", "mic-alert"]
+    for raw in alerts_raw:
+        data = read_notice(raw)
+        details = cast("dict[str, str]", data["details"])
+        assert data["reason_code"] == "RECEIPT_MIC_MISMATCH"
+        assert details["stored_mic"] == stored_mic
+        assert details["receipt_mic"] not in ("", stored_mic)  # the MIC of what the recipient really signed for
+        assert data["cc"] == [AGENCIES[SKHCN]]  # the operator (the demo's Sở KH&CN)
+        services.verifier.verify_sync(raw, Sender(SKHCN, frozenset({AGENCIES[SKHCN]})))
+        text = notice_text(raw)
+        assert stored_mic in text
+        assert details["receipt_mic"] in text
+        assert str(data["recipient"]) in text
+        assert "CHƯA được xác nhận" in text
+    # The operator's records office has the same alerts (it is also a recipient here: its copy of the document too).
+    assert sorted(maildir(services, AGENCIES[SKHCN], "notice")) == sorted(alerts_raw)
+
+
+def test_mic_mismatch_without_an_operator_still_withholds_the_receipt(services: Services) -> None:
+    services = replace(services, operator="")
     submit(services, envelope(issued=date(2026, 2, 13)))
     while process_one(services, "w"):
         pass
@@ -121,8 +177,7 @@ def test_mic_mismatch_is_recorded_as_a_failure(services: Services) -> None:
         session.execute(update(OutgoingDocument).values(mic="AAAA" + "A" * 40))
     run_all(services)
     with services.sessions() as session:
-        states = {row.state for row in session.scalars(select(OutgoingRecipient))}
-        kinds = [e.kind for e in session.scalars(select(LedgerEntry))]
-    assert states == {"mic_mismatch"}
-    assert kinds.count("receipt_mismatch") == 2
-    assert "receipt_received" not in kinds
+        assert {row.state for row in session.scalars(select(OutgoingRecipient))} == {"mic_mismatch"}
+    # No one signs notices without an operator: the ledger and the error log are the alert; still no false receipt
+    # (nothing at all was delivered to the sender's records office, so its Maildir was never even made).
+    assert not services.mailboxes.maildir(STC_MAIL).exists()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from email import message_from_bytes
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -14,14 +16,14 @@ from certs.verify import Sender
 from gateway import queue
 from gateway.home import Home
 from gateway.ledger.store import LedgerEntry
-from gateway.receipts.notice import read_notice
-from gateway.workers.notices import notice_one, watch_once
+from gateway.receipts.notice import NoticeKind, read_notice
+from gateway.workers.notices import enqueue_notice, notice_one, watch_once
 from gateway.workers.process import process_one
 from gateway.workers.services import Services
 from tests.fixtures.workers import signing_services
 from tests.gateways import openssl_verify
 from tests.mailboxes import maildir_messages
-from tests.test_exchange_local import submit
+from tests.test_exchange_local import notice_text, submit
 from tests.test_worker_process import STC, STC_MAIL, envelope
 
 OPERATOR, OPERATOR_MAIL = "000.00.11.H12", "vanthu@skhcn.camau.lienthong.test"
@@ -123,3 +125,46 @@ def test_without_an_operator_the_ledger_still_records_warnings_and_non_delivery(
     assert {e["counterpart"] for e in recorded} == {"000.00.22.H12", "000.00.11.H12"}
     assert {i.state for i in notices} == {"done"}
     assert {i.state for i in deliveries} == {"dropped"}
+
+
+def test_mic_alert_names_both_mics_in_vietnamese_and_reaches_the_operator(
+    services: Services, demo_home: Home, tmp_path: Path
+) -> None:
+    stored, received = "s" * 43 + "=", "r" * 43 + "="
+    payload = {
+        "to": STC_MAIL,
+        "cc": [OPERATOR_MAIL],
+        "sender": STC,
+        "submission": 7,
+        "document_id": "000.00.15.H12,2026/02/13,15/STC-VP",
+        "recipient": "000.00.22.H12",
+        "recipient_name": "Sở Y tế",
+        "reason_code": "RECEIPT_MIC_MISMATCH",
+        "stored_mic": stored,
+        "receipt_mic": received,
+        "receipt_sha256": "d" * 64,
+    }
+    with services.sessions.begin() as session:
+        enqueue_notice(session, NoticeKind.MIC_ALERT, payload, ACCEPTED)
+    drain(services)
+    [raw] = maildir_messages(demo_home, STC_MAIL, "notice")
+    assert maildir_messages(demo_home, OPERATOR_MAIL, "notice") == [raw]  # the same signed alert, copied
+    services.verifier.verify_sync(raw, Sender(OPERATOR, frozenset({OPERATOR_MAIL})))
+    openssl = openssl_verify(raw, demo_home.keys_dir / "ca" / "root.pem", tmp_path)
+    assert openssl.returncode == 0, openssl.stderr
+
+    top = message_from_bytes(raw)
+    assert top["Lienthong-Notice"] == "mic-alert"
+    assert top["Cc"] == OPERATOR_MAIL
+    assert top["Importance"] == "high"
+    assert str(make_header(decode_header(top["Subject"]))).startswith("CẢNH BÁO: hồi báo không khớp mã băm")
+    data = read_notice(raw)
+    assert data["kind"] == "mic-alert"
+    assert data["recipient"] == "000.00.22.H12"
+    assert data["details"] == {k: payload[k] for k in ("recipient_name", "stored_mic", "receipt_mic", "receipt_sha256")}
+    text = notice_text(raw)
+    assert f"Mã băm lưu khi gửi / MIC stored at sending: {stored}" in text
+    assert f"Mã băm trong hồi báo / MIC in the receipt:  {received}" in text
+    assert "Nơi nhận / Recipient: 000.00.22.H12 (Sở Y tế)" in text
+    assert "[RECEIPT_MIC_MISMATCH]" in text
+    assert "Văn bản phải được coi là CHƯA được xác nhận đã đến" in text

@@ -68,8 +68,9 @@ relay_port = 10025
 tls_host = ""
 
 [notices]
-# OrganId of the agency operating this gateway: its certificate signs acceptance, non-acceptance, warning and
-# non-delivery notices to the sender's records office. Empty: no notices (the ledger still records everything).
+# OrganId of the agency operating this gateway: its certificate signs acceptance, non-acceptance, warning,
+# non-delivery and MIC-mismatch alert notices to the sender's records office (alerts are copied to its own records
+# office). Empty: no notices (the ledger still records everything).
 operator = {operator}
 warning_office_hours = 4
 non_delivery_office_hours = 16

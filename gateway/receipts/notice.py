@@ -3,7 +3,9 @@
 - **acceptance** — the submission passed every check and was signed and sent on (chấp nhận);
 - **non-acceptance** — it was refused, with the reason code and each problem (không chấp nhận);
 - **warning** — a recipient has not answered with a receipt after the configured office hours;
-- **non-delivery** — it still has not after the final limit: the gateway stops waiting.
+- **non-delivery** — it still has not after the final limit: the gateway stops waiting;
+- **mic-alert** — a receipt came back whose Received-Content-MIC is not the MIC stored at sending: the recipient did
+  not confirm the bytes that were sent, so the document is not confirmed (an alert, copied to the operator).
 
 A notice is ``Lienthong-Kind: notice`` with ``Lienthong-Notice`` naming which, S/MIME-signed with the certificate of
 the agency operating the gateway (``[notices] operator``), and carries a JSON part a program can read and a text part
@@ -40,6 +42,7 @@ class NoticeKind(StrEnum):
     NON_ACCEPTANCE = "non-acceptance"
     WARNING = "warning"
     NON_DELIVERY = "non-delivery"
+    MIC_ALERT = "mic-alert"
 
 
 _TITLES = {
@@ -54,6 +57,14 @@ _TITLES = {
         "Thông báo không chuyển được",
         "Non-delivery notice",
         "The recipient did not confirm arrival within the limit; the gateway stopped waiting.",
+    ),
+    NoticeKind.MIC_ALERT: (
+        "CẢNH BÁO: hồi báo không khớp mã băm văn bản đã gửi",
+        "ALERT: receipt MIC mismatch",
+        "Văn bản phải được coi là CHƯA được xác nhận đã đến; liên hệ cơ quan nhận và gửi lại nếu cần. Hồi báo của cơ"
+        " quan nhận không được đưa vào hộp thư văn thư.\n"
+        "The document must be treated as NOT confirmed; contact the recipient and send again if needed. The"
+        " recipient's receipt was not put into the records-office mailbox.",
     ),
 }
 
@@ -73,8 +84,11 @@ class Notice:
     calendar_version: str
     reason_code: str | None = None
     problems: tuple[str, ...] = ()
-    recipient: str | None = None  # warning / non-delivery: which recipient is silent
-    details: dict[str, str] = field(default_factory=dict)  # acceptance: "number" and "code" the gateway assigned
+    recipient: str | None = None  # warning / non-delivery: which recipient is silent; mic-alert: whose receipt
+    # acceptance: "number" and "code" the gateway assigned; mic-alert: "recipient_name", "stored_mic", "receipt_mic"
+    # and "receipt_sha256" (where the unconfirming receipt is kept)
+    details: dict[str, str] = field(default_factory=dict)
+    cc: tuple[str, ...] = ()  # mic-alert: the operator's records office, so that the alert reaches more than a clerk
 
     def key(self) -> str:
         """What makes a notice unique: one of each kind per submission (and recipient)."""
@@ -103,6 +117,7 @@ def _json(notice: Notice) -> bytes:
     data["at"] = notice.at.isoformat(timespec="milliseconds")
     data["effective_at"] = notice.effective_at.isoformat(timespec="milliseconds")
     data["problems"] = list(notice.problems)
+    data["cc"] = list(notice.cc)
     return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
 
 
@@ -140,6 +155,8 @@ def build_notice(notice: Notice, signer: Signer, from_mailbox: str, domain: str)
     headers = [
         ("From", str(Address.parse(from_mailbox))),
         ("To", str(Address.parse(notice.to))),
+        *([("Cc", ", ".join(str(Address.parse(cc)) for cc in notice.cc))] if notice.cc else []),
+        *([("Importance", "high")] if notice.kind is NoticeKind.MIC_ALERT else []),
         ("Date", format_datetime(notice.effective_at)),
         ("Message-ID", f"<{message_id}@{domain}>"),
         ("Subject", Header(f"{title_vi}: {notice.document_id or notice.submission}", "utf-8").encode(linesep="\r\n")),

@@ -29,6 +29,7 @@ from gateway.workers.services import Services
 log = logging.getLogger(__name__)
 
 _LEDGER = {NoticeKind.WARNING: EventKind.WARNING, NoticeKind.NON_DELIVERY: EventKind.NON_DELIVERY}
+_DETAILS = ("number", "code", "recipient_name", "stored_mic", "receipt_mic", "receipt_sha256")
 
 
 def enqueue_notice(session: Session, kind: NoticeKind, payload: dict[str, Any], now: datetime) -> None:
@@ -71,11 +72,13 @@ def notice_one(services: Services, worker: str) -> bool:
                 reason_code=payload.get("reason_code"),
                 problems=tuple(payload.get("problems", ())),
                 recipient=payload.get("recipient"),
-                details={k: str(payload[k]) for k in ("number", "code") if payload.get(k) is not None},
+                details={k: str(payload[k]) for k in _DETAILS if payload.get(k) is not None},
+                cc=tuple(payload.get("cc", ())),
             )
             message = build_notice(notice, signer, operator.mailbox, services.domain)
             key = "notice-" + hashlib.sha256(notice.key().encode()).hexdigest()[:40]
-            services.mailboxes.deliver(notice.to, message, key)
+            for address in (notice.to, *notice.cc):
+                services.mailboxes.deliver(address, message, key)
         if kind in _LEDGER:
             append(
                 session,

@@ -1,9 +1,12 @@
 """The receipt worker: a receipt came back, so the document counts as sent (Art. 11.2).
 
 The receipt's signature must be the recipient agency's, its Received-Content-MIC must equal the MIC stored when the
-document was signed — a mismatch is recorded as ``receipt_mismatch`` and logged as an error (an alert), never
-treated as sent — and the sent time is the moment the receipt is recorded here, with its effective time (Art. 11.3).
-The signed receipt itself, readable in any mail client, goes into the sender's records-office mailbox.
+document was signed, and the sent time is the moment the receipt is recorded here, with its effective time (Art.
+11.3). The signed receipt itself, readable in any mail client, goes into the sender's records-office mailbox.
+
+A MIC mismatch is a failure and an alert, never a warning and never "sent": the recipient is ``mic_mismatch`` with a
+``receipt_mismatch`` ledger event, and since the receipt would read like an ordinary confirmation it is withheld from
+the sender's mailbox; a signed alert notice goes there (and to the operator) instead (``mic_alert``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
 from gateway.queue import Task
 from gateway.receipts.mdn import REFUSED, ReceiptMismatch, check_mic, read_receipt
+from gateway.workers.mic_alert import queue_mic_alert
 from gateway.workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -58,6 +62,8 @@ def receipt_one(services: Services, worker: str) -> bool:
         except ReceiptMismatch as mismatch:
             log.error("ALERT: %s", mismatch)
             state, kind = "mic_mismatch", EventKind.RECEIPT_MISMATCH
+            if not queue_mic_alert(session, services, document, recipient.organ_id, receipt, digest, now):
+                log.error("ALERT: no records-office mailbox to alert for %s", receipt.document_id)
         if session.get(OutgoingRecipient, (receipt.document_id, recipient.organ_id)) is None:
             session.add(
                 OutgoingRecipient(
@@ -90,7 +96,7 @@ def receipt_one(services: Services, worker: str) -> bool:
             )
         sender = services.routes.of(session, document.organ_id)
         sender_mailbox = sender.mailbox if sender is not None else None
-        if sender_mailbox:
+        if sender_mailbox and kind is not EventKind.RECEIPT_MISMATCH:
             services.mailboxes.deliver(sender_mailbox, raw, f"receipt-{digest[:40]}")
         queue.complete(session, item_id, worker, now)
     return True
