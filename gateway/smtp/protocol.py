@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -71,6 +72,23 @@ def _library_replies() -> dict[str, str]:
 
 #: aiosmtpd's own replies that lack an enhanced status code, rewritten so every refusal carries one.
 LIBRARY_REPLIES = _library_replies()
+
+#: For any other refusal of aiosmtpd's without one (command unknown, bad sequence, syntax), RFC 3463's code for
+#: the reply code's meaning in RFC 5321; otherwise the class alone (X.0.0).
+_ENHANCED_BY_CODE = {"500": "5.5.2", "501": "5.5.4", "502": "5.5.1", "503": "5.5.1", "504": "5.5.4", "554": "5.0.0"}
+_HAS_ENHANCED = re.compile(r"[245]\.\d{1,3}\.\d{1,3}(?: |$)")
+
+
+def with_enhanced_code(reply: str) -> str:
+    """A 4xx/5xx reply line as sent, with an enhanced status code when it has none."""
+    mapped = LIBRARY_REPLIES.get(reply)
+    if mapped is not None:
+        return mapped
+    code, separator, text = reply[:3], reply[3:4], reply[4:]
+    if not (code.isdigit() and code[0] in "45" and separator in (" ", "-")) or _HAS_ENHANCED.match(text):
+        return reply
+    enhanced = _ENHANCED_BY_CODE.get(code, f"{code[0]}.0.0")
+    return f"{code}{separator}{enhanced} {text}" if text else f"{code}{separator}{enhanced}"
 
 
 class HardenedSMTP(SMTP):
@@ -164,7 +182,7 @@ class HardenedSMTP(SMTP):
 
     async def push(self, status: Any) -> None:
         if isinstance(status, str):
-            status = LIBRARY_REPLIES.get(status, status)
+            status = with_enhanced_code(status)
         await super().push(status)
 
     # -- DATA in bulk --------------------------------------------------------------------------------------------
