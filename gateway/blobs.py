@@ -31,23 +31,31 @@ class BlobStore:
         final = self.path(digest)
         if final.exists():
             return digest
-        final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._directories(final.parent)
         tmp = final.with_name(f".{digest}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, final)
-        dir_fd = os.open(final.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a disk that filled up gets its space back
+            raise
+        _fsync_directory(final.parent)
         return digest
+
+    def _directories(self, folder: Path) -> None:
+        """Create the two fan-out levels, each made durable in its parent: a blob whose folder entry was lost in a
+        crash would be as lost as the blob."""
+        for level in (folder.parent, folder):
+            if not level.is_dir():
+                level.mkdir(mode=0o700, parents=True, exist_ok=True)
+                _fsync_directory(level.parent)
 
     def get(self, digest: str) -> bytes:
         try:
@@ -65,12 +73,16 @@ class BlobStore:
             path.unlink()
         except FileNotFoundError:
             return False
-        dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        _fsync_directory(path.parent)
         return True
 
     def __contains__(self, digest: str) -> bool:
         return self.path(digest).is_file()
+
+
+def _fsync_directory(path: Path) -> None:
+    dir_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
