@@ -46,6 +46,9 @@ def notice_one(services: Services, worker: str) -> bool:
         if item is None:
             return False
         item_id, payload = item.id, item.data()
+    # The claim is committed first: a step that raises (the mailbox disk is full) still holds its item for the
+    # runner to record the failed attempt.
+    with services.sessions.begin() as session:
         operator = services.routes.of(session, services.operator) if services.operator else None
         if operator is None or not operator.mailbox:
             # No operator configured: the ledger is the record; nothing to sign notices with.
