@@ -163,6 +163,7 @@ _CLAIM_ANY, _CLAIM_TASKS = _claim_statement(False), _claim_statement(True)
 # and pass to another).
 _MINE = (_c.id == bindparam("item_id")) & (_c.state == State.CLAIMED.value) & (_c.claimed_by == bindparam("worker"))
 _ATTEMPTS_IF_MINE = select(_c.attempts).where(_MINE)
+_HELD_BY = select(_c.id).where((_c.state == State.CLAIMED.value) & (_c.claimed_by == bindparam("worker")))
 _CLOSE = (
     update(_items)
     .where(_MINE)
@@ -264,24 +265,34 @@ def give_up(session: Session, item_id: int, worker: str, error: str, now: dateti
     _close(session, item_id, worker, {"state": State.FAILED.value, "last_error": error[:2000], "now": now})
 
 
+def held(session: Session, worker: str) -> list[int]:
+    """The items ``worker`` claimed and has not closed: after a step that raised, the one it was working on."""
+    return [int(item_id) for item_id in _connection(session).execute(_HELD_BY, {"worker": worker}).scalars()]
+
+
+def _held(item: QueueItem, now: datetime) -> bool:
+    """A worker may still be working on it: an expired lease means its worker died or gave up on it."""
+    return item.state == State.CLAIMED.value and (item.lease_until is None or item.lease_until >= now)
+
+
 def retry(session: Session, item_id: int, now: datetime) -> None:
-    """Operator: make a failed, dropped or waiting item due now."""
+    """Operator: make a failed, dropped or waiting item due now (or a claimed one whose worker's lease ran out)."""
     item = session.get(QueueItem, item_id, populate_existing=True)
     if item is None:
         raise NotFoundError(f"queue item {item_id}: no such item")
-    if item.state in (State.DONE.value, State.CLAIMED.value):
+    if item.state == State.DONE.value or _held(item, now):
         raise InputError(f"queue item {item_id} is {item.state}; only pending, failed or dropped items can be retried")
-    item.state, item.next_attempt_at, item.updated_at = State.PENDING.value, now, now
+    item.state, item.next_attempt_at, item.lease_until, item.updated_at = State.PENDING.value, now, None, now
 
 
 def drop(session: Session, item_id: int, now: datetime) -> None:
-    """Operator: give up on an item that is not being worked on."""
+    """Operator: give up on an item that is not being worked on (a claim whose lease ran out is not)."""
     item = session.get(QueueItem, item_id, populate_existing=True)
     if item is None:
         raise NotFoundError(f"queue item {item_id}: no such item")
-    if item.state in (State.DONE.value, State.CLAIMED.value):
+    if item.state == State.DONE.value or _held(item, now):
         raise InputError(f"queue item {item_id} is {item.state}; it cannot be dropped")
-    item.state, item.updated_at = State.DROPPED.value, now
+    item.state, item.lease_until, item.updated_at = State.DROPPED.value, None, now
 
 
 def abandon(session: Session, dedup_keys: Sequence[str], reason: str, now: datetime) -> int:

@@ -10,7 +10,9 @@ to ``cur/`` inside the crash window, which would give one duplicate, never a los
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import socket
 from pathlib import Path
 
@@ -67,17 +69,24 @@ class MaildirDelivery:
             return Delivered(mailbox, existing, duplicate=True)
         base = self.ensure(mailbox)
         name = self._name(key)
-        tmp = base / "tmp" / f"{name}.{os.getpid()}"
+        # Unique per attempt, and removed when the attempt fails (disk full, I/O error): a retry never meets the
+        # leftovers of an earlier one, and tmp/ does not fill with partial copies.
+        tmp = base / "tmp" / f"{name}.{os.getpid()}.{secrets.token_hex(4)}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.rename(tmp, base / "new" / name)
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.rename(tmp, base / "new" / name)
+        except BaseException:
+            with contextlib.suppress(OSError):  # the error worth reporting is the first one
+                tmp.unlink()
+            raise
         _fsync_dir(base / "new")
         marker = self._marker(mailbox, key)
         marker.parent.mkdir(mode=0o700, exist_ok=True)

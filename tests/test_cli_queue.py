@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
@@ -44,6 +44,24 @@ def test_queue_list_retry_drop(demo_home: Home) -> None:
     code, _, err = run(demo_home, "queue", "retry", "424242")
     assert code != 0
     assert err.strip() == "lienthong: error: queue item 424242: no such item"
+
+
+def test_queue_drop_and_retry_take_an_expired_claim_but_not_a_live_one(demo_home: Home) -> None:
+    sessions = db.open_registry(demo_home.database_url)
+    now = datetime.now(UTC)
+    with sessions.begin() as session:  # the live claim first: a claim takes the most overdue item, expired or not
+        live = queue.enqueue(session, "deliver", f"deliver:{DOC}:000.00.16.H12", {"r": 2}, now=now)
+        assert queue.claim(session, "busy", now, lease=timedelta(hours=1)) is not None
+        stuck = queue.enqueue(session, "deliver", f"deliver:{DOC}:000.00.15.H12", {"r": 1}, now=now - timedelta(days=1))
+        assert queue.claim(session, "gone", now - timedelta(days=1), lease=timedelta(minutes=5)) is not None
+    for action in ("drop", "retry"):
+        code, _, err = run(demo_home, "queue", action, str(live))
+        assert code != 0
+        assert f"queue item {live} is claimed" in err
+    assert run(demo_home, "queue", "drop", str(stuck))[0] == 0
+    assert run(demo_home, "queue", "retry", str(stuck))[0] == 0
+    code, out, _ = run(demo_home, "queue", "list", "--json")
+    assert {row["id"]: row["state"] for row in json.loads(out)} == {stuck: "pending", live: "claimed"}
 
 
 def test_document_show_prints_the_timeline(demo_home: Home) -> None:

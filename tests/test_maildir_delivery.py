@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import mailbox
 import os
+import resource
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,6 +49,33 @@ def test_duplicate_found_after_crash_before_marker(tmp_path: Path) -> None:
     again = store.deliver("vanthu@stc.camau.lienthong.test", MESSAGE, "doc-0003-recipient-a")
     assert again.duplicate
     assert again.location == first.location
+
+
+@contextlib.contextmanager
+def files_limited_to(size: int) -> Iterator[None]:
+    """Writes past ``size`` bytes fail with a real EFBIG, as a full disk fails them (root ignores permissions)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the kernel stops the process instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+
+
+def test_a_failed_write_leaves_no_temporary_file_and_the_next_attempt_succeeds(tmp_path: Path) -> None:
+    store = MaildirDelivery(tmp_path)
+    address, big = "vanthu@stc.camau.lienthong.test", MESSAGE * 1000
+    store.ensure(address)
+    with files_limited_to(4096), pytest.raises(OSError, match="File too large"):
+        store.deliver(address, big, "doc-0005-recipient-a")
+    maildir = store.maildir(address)
+    assert [list((maildir / sub).iterdir()) for sub in ("tmp", "new")] == [[], []]
+    result = store.deliver(address, big, "doc-0005-recipient-a")  # same process: no leftover stands in the way
+    assert not result.duplicate
+    assert (maildir / result.location).read_bytes() == big
+    assert list((maildir / "tmp").iterdir()) == []
 
 
 def test_marker_survives_client_moving_to_cur(tmp_path: Path) -> None:

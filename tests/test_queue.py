@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -111,6 +112,36 @@ def test_operator_retry_and_drop(sessions: sessionmaker[Session]) -> None:
             queue.drop(session, item_id, NOW)
     with sessions.begin() as session, pytest.raises(NotFoundError):
         queue.retry(session, 999_999, NOW)
+
+
+@pytest.mark.parametrize("action", [queue.drop, queue.retry])
+def test_an_expired_claim_can_be_dropped_or_retried_but_not_a_live_one(
+    sessions: sessionmaker[Session], action: Callable[[Session, int, datetime], None]
+) -> None:
+    item_id = put(sessions, "k")
+    with sessions.begin() as session:
+        assert queue.claim(session, "stuck-worker", NOW, lease=timedelta(minutes=5)) is not None
+    with sessions.begin() as session, pytest.raises(InputError, match="is claimed"):
+        action(session, item_id, NOW + timedelta(minutes=5))  # the last moment of the lease
+    with sessions.begin() as session:
+        action(session, item_id, NOW + timedelta(days=3))
+    with sessions() as session:
+        [item] = queue.listing(session)
+        assert (item.state, item.lease_until) == ("dropped" if action is queue.drop else "pending", None)
+    with sessions.begin() as session, pytest.raises(NotFoundError, match="not claimed by stuck-worker"):
+        queue.fail(session, item_id, "stuck-worker", "late", NOW + timedelta(days=3))  # its worker lost it
+
+
+def test_held_lists_what_a_worker_claimed_and_did_not_close(sessions: sessionmaker[Session]) -> None:
+    first, second = put(sessions, "a"), put(sessions, "b")
+    with sessions.begin() as session:
+        assert queue.held(session, "w1") == []
+        assert queue.claim(session, "w1", NOW) is not None
+        assert queue.claim(session, "w2", NOW) is not None
+    with sessions.begin() as session:
+        assert (queue.held(session, "w1"), queue.held(session, "w2")) == ([first], [second])
+        queue.complete(session, first, "w1", NOW)
+        assert queue.held(session, "w1") == []
 
 
 def test_concurrent_workers_never_share_an_item(sessions: sessionmaker[Session]) -> None:

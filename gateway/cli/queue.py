@@ -58,7 +58,7 @@ def list_command(home: Home, states: tuple[str, ...], limit: int, as_json: bool)
 @click.argument("item_id", type=int)
 @click.pass_obj
 def retry_command(home: Home, item_id: int) -> None:
-    """Make a failed, dropped or waiting item due now."""
+    """Make a failed, dropped or waiting item due now (or a claimed one whose lease has expired)."""
     with registry_sessions(home).begin() as session:
         queue.retry(session, item_id, datetime.now(UTC))
     click.echo(f"queue item {item_id}: due now")
@@ -68,7 +68,7 @@ def retry_command(home: Home, item_id: int) -> None:
 @click.argument("item_id", type=int)
 @click.pass_obj
 def drop_command(home: Home, item_id: int) -> None:
-    """Give up on an item (it stays listed as dropped)."""
+    """Give up on an item (it stays listed as dropped); not one a worker holds under a live lease."""
     with registry_sessions(home).begin() as session:
         queue.drop(session, item_id, datetime.now(UTC))
     click.echo(f"queue item {item_id}: dropped")

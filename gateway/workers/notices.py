@@ -47,6 +47,9 @@ def notice_one(services: Services, worker: str) -> bool:
         if item is None:
             return False
         item_id, payload = item.id, item.data()
+    # The claim is committed first: a step that raises (the mailbox disk is full) still holds its item for the
+    # runner to record the failed attempt.
+    with services.sessions.begin() as session:
         kind = NoticeKind(payload["kind"])
         sender = payload.get("sender") or ""
         effective = services.calendar.effective(now, sender or None)

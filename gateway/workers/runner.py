@@ -15,6 +15,7 @@ import os
 import socket
 from collections.abc import Callable
 
+from gateway import queue
 from gateway.workers.deliver import arrive_one, deliver_one
 from gateway.workers.notices import notice_one, watch_once
 from gateway.workers.process import process_one
@@ -36,6 +37,27 @@ STEPS: tuple[tuple[str, Step], ...] = (
 WATCH_INTERVAL_SECONDS = 60.0
 
 
+def run_step(services: Services, step: Step, worker: str) -> bool:
+    """One step, with an ``OSError`` (disk full, permissions, I/O) taken as a failed attempt of the item it held.
+
+    Such an error is ours and usually passes (the disk is freed, the mount comes back), so the item is retried with
+    back-off and, like any failure of ours, given up after ``max_attempts`` — with the error in ``queue list`` for
+    the operator. Left to the loop, it would keep the item claimed with no error shown, taken again at every lease.
+    The steps commit their claim before the work that touches files, so the item is still held by ``worker``.
+    """
+    try:
+        return step(services, worker)
+    except OSError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        now = services.clock()
+        with services.sessions.begin() as session:
+            held = queue.held(session, worker)
+            for item_id in held:
+                queue.fail(session, item_id, worker, error, now, services.retry)
+        log.error("%s: %s (queue items %s)", worker, error, held or "none")
+        return bool(held)
+
+
 async def run_workers(services: Services, stop: asyncio.Event, idle_seconds: float = 0.5) -> None:
     identity = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -43,7 +65,7 @@ async def run_workers(services: Services, stop: asyncio.Event, idle_seconds: flo
         name = f"{identity}:{kind}"
         while not stop.is_set():
             try:
-                worked = await asyncio.to_thread(step, services, name)
+                worked = await asyncio.to_thread(run_step, services, step, name)
             except Exception:  # a bug in one item must not stop the gateway; the item's lease expires and it returns
                 log.exception("%s worker failed", kind)
                 worked = False
