@@ -14,10 +14,15 @@ from email.utils import getaddresses
 
 from gateway.addresses import Address
 from gateway.envelope.errors import Problem
+from gateway.envelope.limits import EnvelopeLimits
 from gateway.errors import InputError
 
 _PARSER = BytesHeaderParser(policy=policy.compat32)
 _SINGLE = ("From", "Date", "Message-ID")
+
+
+#: The envelope's own limit on a header block (docs/envelope.md), applied before anything is parsed.
+_LIMITS = EnvelopeLimits()
 
 
 def header_block(raw: bytes) -> bytes:
@@ -39,6 +44,10 @@ def _addresses(values: Iterable[str], field: str) -> tuple[set[str], list[Proble
 def check_alignment(raw: bytes, mail_from: str, rcpt_tos: Iterable[str], mailbox: str | None) -> list[Problem]:
     """Problems found, in order of importance; ``mailbox`` is the authenticated one (None between gateways)."""
     headers = header_block(raw)
+    if len(headers) > _LIMITS.max_header_bytes:
+        # Parsed here on the event loop: megabytes of To: lines would stall every other session for seconds.
+        detail = f"a header block of {len(headers)} octets, limit {_LIMITS.max_header_bytes}"
+        return [Problem("MIME_TOO_COMPLEX", None, detail)]
     if b"\x00" in headers:
         return [Problem("HEADER_INVALID", None, "a header contains a NUL byte")]
     message = _PARSER.parsebytes(headers)
