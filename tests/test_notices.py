@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from email import message_from_bytes
 from email.header import decode_header, make_header
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,16 @@ def test_acceptance_notice_is_signed_by_the_operator(services: Services, demo_ho
     services.verifier.verify_sync(raw, Sender(OPERATOR, frozenset({OPERATOR_MAIL})))
     openssl = openssl_verify(raw, demo_home.keys_dir / "ca" / "root.pem", tmp_path)
     assert openssl.returncode == 0, openssl.stderr
+
+
+def test_a_notice_is_dated_when_it_was_issued_not_at_its_effective_time(services: Services, demo_home: Home) -> None:
+    """Issued on a Friday evening, its effective time is Monday 07:00 (after Tết); a Date header in the future
+    would misorder the clerk's mailbox. The effective time is in the notice's own fields."""
+    submit(services, envelope(issued=date(2026, 2, 13)))
+    drain(services)
+    [raw] = maildir_messages(demo_home, STC_MAIL, "notice")
+    assert parsedate_to_datetime(str(message_from_bytes(raw)["Date"])) == ACCEPTED
+    assert str(read_notice(raw)["effective_at"]).startswith("2026-02-23T07:00")
 
 
 def test_non_acceptance_of_a_classified_document_names_the_rule_not_the_content(

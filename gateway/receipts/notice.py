@@ -157,7 +157,7 @@ def build_notice(notice: Notice, signer: Signer, from_mailbox: str, domain: str)
         ("To", str(Address.parse(notice.to))),
         *([("Cc", ", ".join(str(Address.parse(cc)) for cc in notice.cc))] if notice.cc else []),
         *([("Importance", "high")] if notice.kind is NoticeKind.MIC_ALERT else []),
-        ("Date", format_datetime(notice.effective_at)),
+        ("Date", format_datetime(notice.at.astimezone(notice.effective_at.tzinfo))),  # when it was issued
         ("Message-ID", f"<{message_id}@{domain}>"),
         ("Subject", Header(f"{title_vi}: {notice.document_id or notice.submission}", "utf-8").encode(linesep="\r\n")),
         ("MIME-Version", "1.0"),
