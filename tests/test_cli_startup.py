@@ -84,6 +84,7 @@ def test_status_does_not_import_the_signature_stack() -> None:
     [
         (["serve", "--help"], ("gateway.serve", "aiosmtpd", "pyhanko", "pypdf")),  # the gateway loads only to run
         (["send", "--help"], ("pyhanko", "aiohttp")),  # trust paths, not the signature verifier
+        (["cert", "--help"], ("pyhanko", "aiohttp")),  # the module of every ca, cert, crl and trust command
     ],
 )
 def test_a_commands_help_does_not_load_what_only_running_it_needs(argv: list[str], absent: tuple[str, ...]) -> None:
