@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 from sqlalchemy.orm import Session, sessionmaker
 
-from certs import dkim
 from certs.ca import TrustFiles, load_cert, trust_anchors
 from certs.keys import KeyAlgorithm
 from certs.lifecycle import IssuePolicy
@@ -21,6 +20,7 @@ from certs.revocation import crl_files, load_crl_der
 from gateway.home import Home
 
 if TYPE_CHECKING:  # pyHanko sits behind certs.verify: commands that only read the layout must not pay for it
+    from certs import dkim  # dkimpy and dnspython, likewise: only the DKIM functions below need them
     from certs.verify import TrustMaterial, Verifier
 
 
@@ -67,6 +67,8 @@ def verifier(home: Home) -> Verifier:
 
 
 def dkim_signing_keys(home: Home) -> list[dkim.DkimKey]:
+    from certs import dkim
+
     trust = home.settings.trust
     return dkim.signing_keys(trust_files(home).dkim_dir, trust.dkim_selector, trust.dkim_extra_rsa)
 
@@ -87,5 +89,7 @@ class _FirstAnswer:
 
 def dkim_lookup(home: Home, sessions: sessionmaker[Session]) -> dkim.KeyLookup:
     """Keys registered by peer gateways first; real DNS only when ``[trust] dkim_dns`` is true."""
+    from certs import dkim
+
     registry = dkim.RegistryLookup(sessions)
     return _FirstAnswer(registry, dkim.real_dns()) if home.settings.trust.dkim_dns else registry

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from certs import lifecycle
 from certs.ca import TrustFiles, import_ca, init_ca, load_cert, load_certs, load_issuing, trust_anchor_files
 from certs.context import configured_anchors, issue_policy, trust_files, verification_material
-from certs.imported import ImportRequest, import_certificate
 from certs.keys import KeyAlgorithm, read_passphrase
 from certs.revocation import REASONS
 from certs.store import CertificateRecord, CertKind, TrustEvent, TrustEventKind
@@ -234,6 +233,9 @@ def cert_import(
     passphrase_file: Path | None,
 ) -> None:
     """Register a certificate an external CA issued to this gateway (e.g. after 'ca init --import-root')."""
+    # pyHanko's path validation (and aiohttp behind it): only this command needs it, not 'cert list' or 'ca show'
+    from certs.imported import ImportRequest, import_certificate
+
     if not is_tls and not organ_id:
         raise InputError("--agency: required for an S/MIME certificate (or give --tls for a gateway TLS certificate)")
     request = ImportRequest(

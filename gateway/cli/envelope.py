@@ -15,13 +15,11 @@ import click
 
 from gateway.cli.output import emit_json, emit_mapping, emit_rows, json_option
 from gateway.envelope.build import build_document
-from gateway.envelope.clerk import clerk_document
 from gateway.envelope.edxml_file import export_edxml, import_edxml
 from gateway.envelope.errors import EnvelopeError
 from gateway.envelope.mapping import datetime_value, from_mapping, to_mapping
 from gateway.envelope.model import VIETNAM, Attachment, DocumentHeader, TraceHeaderList
 from gateway.envelope.parse import Envelope, parse
-from gateway.envelope.validate import validate
 from gateway.errors import InputError
 from gateway.home import Home
 
@@ -182,6 +180,9 @@ def _problems(error: EnvelopeError) -> list[dict[str, Any]]:
 @click.pass_obj
 def check_command(home: Home, path: Path, no_registry: bool, now_text: str | None, as_json: bool) -> None:
     """Validate an envelope: exit 0 when valid, 3 when refused (every problem is listed)."""
+    # Inspecting the PDF needs pypdf (and fontTools and PIL behind it): 'show', 'build' and 'edxml' do not pay for it
+    from gateway.envelope.validate import validate
+
     raw = _read(path)
     directory = None
     if not no_registry:
@@ -227,6 +228,8 @@ def check_command(home: Home, path: Path, no_registry: bool, now_text: str | Non
 @click.pass_obj
 def from_mail_command(home: Home, path: Path, sent_at: str | None, output: Path | None, as_json: bool) -> None:
     """Build a document envelope from a clerk's plain e-mail: exit 3 with one line per field that is missing."""
+    from gateway.envelope.clerk import clerk_document  # reads the PDF's heading with pypdf, as 'check' does
+
     if as_json and (output is None or str(output) == "-"):
         raise InputError("--json prints the result on standard output: write the envelope to a file with -o FILE")
     raw = _read(path)
