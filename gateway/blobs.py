@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 
+from gateway.durable import fsync_directory
 from gateway.errors import InputError, NotFoundError
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -46,7 +47,7 @@ class BlobStore:
         except BaseException:
             tmp.unlink(missing_ok=True)  # a disk that filled up gets its space back
             raise
-        _fsync_directory(final.parent)
+        fsync_directory(final.parent)
         return digest
 
     def _directories(self, folder: Path) -> None:
@@ -55,7 +56,7 @@ class BlobStore:
         for level in (folder.parent, folder):
             if not level.is_dir():
                 level.mkdir(mode=0o700, parents=True, exist_ok=True)
-                _fsync_directory(level.parent)
+                fsync_directory(level.parent)
 
     def get(self, digest: str) -> bytes:
         try:
@@ -73,16 +74,8 @@ class BlobStore:
             path.unlink()
         except FileNotFoundError:
             return False
-        _fsync_directory(path.parent)
+        fsync_directory(path.parent)
         return True
 
     def __contains__(self, digest: str) -> bool:
         return self.path(digest).is_file()
-
-
-def _fsync_directory(path: Path) -> None:
-    dir_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

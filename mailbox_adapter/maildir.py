@@ -16,17 +16,10 @@ import secrets
 import socket
 from pathlib import Path
 
+from gateway.durable import fsync_directory
 from mailbox_adapter.base import Address, Delivered, check_key
 
 _SUBDIRS = ("tmp", "new", "cur")
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class MaildirDelivery:
@@ -87,7 +80,7 @@ class MaildirDelivery:
             with contextlib.suppress(OSError):  # the error worth reporting is the first one
                 tmp.unlink()
             raise
-        _fsync_dir(base / "new")
+        fsync_directory(base / "new")
         marker = self._marker(mailbox, key)
         marker.parent.mkdir(mode=0o700, exist_ok=True)
         marker.write_text(f"new/{name}", encoding="ascii")
