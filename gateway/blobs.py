@@ -7,11 +7,10 @@ so a record can never point at bytes that differ from what was received, and sto
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from pathlib import Path
 
-from gateway.durable import fsync_directory
+from gateway.durable import fsync_directory, temporary_name, write_then_rename
 from gateway.errors import InputError, NotFoundError
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -33,21 +32,7 @@ class BlobStore:
         if final.exists():
             return digest
         self._directories(final.parent)
-        tmp = final.with_name(f".{digest}.{os.getpid()}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, final)
-        except BaseException:
-            tmp.unlink(missing_ok=True)  # a disk that filled up gets its space back
-            raise
-        fsync_directory(final.parent)
+        write_then_rename(data, final.with_name(temporary_name(f".{digest}") + ".tmp"), final)
         return digest
 
     def _directories(self, folder: Path) -> None:

@@ -10,13 +10,10 @@ to ``cur/`` inside the crash window, which would give one duplicate, never a los
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
 import socket
 from pathlib import Path
 
-from gateway.durable import fsync_directory
+from gateway.durable import temporary_name, write_then_rename
 from mailbox_adapter.base import Address, Delivered, check_key
 
 _SUBDIRS = ("tmp", "new", "cur")
@@ -62,25 +59,7 @@ class MaildirDelivery:
             return Delivered(mailbox, existing, duplicate=True)
         base = self.ensure(mailbox)
         name = self._name(key)
-        # Unique per attempt, and removed when the attempt fails (disk full, I/O error): a retry never meets the
-        # leftovers of an earlier one, and tmp/ does not fill with partial copies.
-        tmp = base / "tmp" / f"{name}.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.rename(tmp, base / "new" / name)
-        except BaseException:
-            with contextlib.suppress(OSError):  # the error worth reporting is the first one
-                tmp.unlink()
-            raise
-        fsync_directory(base / "new")
+        write_then_rename(data, base / "tmp" / temporary_name(name), base / "new" / name)
         marker = self._marker(mailbox, key)
         marker.parent.mkdir(mode=0o700, exist_ok=True)
         marker.write_text(f"new/{name}", encoding="ascii")

@@ -57,6 +57,11 @@ class _Refusal(Exception):
         self.code, self.detail = code, detail
 
 
+def route_key(task: Task, document_id: str, recipient: str) -> str:
+    """The queue key of a document's way to one recipient: enqueued once, and found again to give it up."""
+    return f"{task}:{document_id}:{recipient}"
+
+
 def deliver_one(services: Services, worker: str) -> bool:
     """Do one ``deliver`` item (a document accepted here); False when there was nothing to do."""
     return _take(services, worker, Task.DELIVER)
@@ -80,7 +85,7 @@ def route(
         _relay_document(services, session, document_id, sender, to, to.mailbox, blob, now)
         return
     payload = {"document_id": document_id, "recipient": recipient, "blob": blob}
-    queue.enqueue(session, Task.DELIVER, f"{Task.DELIVER}:{document_id}:{recipient}", payload, now)
+    queue.enqueue(session, Task.DELIVER, route_key(Task.DELIVER, document_id, recipient), payload, now)
 
 
 def _relay_document(
@@ -98,7 +103,7 @@ def _relay_document(
         "recipient": to.organ_id,
         "kind": "document",
     }
-    queue.enqueue(session, Task.RELAY, f"{Task.RELAY}:{document_id}:{to.organ_id}", relay, now)
+    queue.enqueue(session, Task.RELAY, route_key(Task.RELAY, document_id, to.organ_id), relay, now)
 
 
 def _take(services: Services, worker: str, task: str) -> bool:

@@ -24,6 +24,7 @@ from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
 from gateway.queue import Task
 from gateway.receipts.notice import Notice, NoticeKind, build_notice
+from gateway.workers.deliver import route_key
 from gateway.workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def notice_one(services: Services, worker: str) -> bool:
 def _give_up_delivery(session: Session, payload: dict[str, Any], now: datetime) -> None:
     """The sender has been told the document was not delivered: no later attempt may contradict that."""
     document_id, recipient = payload.get("document_id"), payload.get("recipient")
-    keys = [f"{task}:{document_id}:{recipient}" for task in (Task.DELIVER, Task.RELAY)]
+    keys = [route_key(task, str(document_id), str(recipient)) for task in (Task.DELIVER, Task.RELAY)]
     if queue.abandon(session, keys, "non-delivery notice issued: no receipt within the office hours allowed", now):
         log.warning("gave up delivering %s to %s after the non-delivery notice", document_id, recipient)
 
