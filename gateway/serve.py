@@ -126,16 +126,42 @@ async def serve(home: Home, ready: asyncio.Event | None = None) -> None:
         ready.set()
     await stop.wait()
     print("lienthong: stopping", flush=True)
-    for server in running.servers:
-        server.close()
-    for counter in running.counters:
-        counter.close_idle()  # sessions with no transaction under way (a peer's kept relay session) end now
-    await asyncio.gather(*(s.wait_closed() for s in running.servers))
+    await stop_listening(running, home.settings.smtp.shutdown_grace_seconds)
     await workers  # each worker loop (or worker process) finishes the item it holds, then stops
     await asyncio.to_thread(services.close)
     pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     if pending:
-        # Sessions still open get a bounded grace period to finish a DATA transaction, then are cancelled.
-        _, still = await asyncio.wait(pending, timeout=10)
+        _, still = await asyncio.wait(pending, timeout=_SETTLE_SECONDS)
         for task in still:
             task.cancel()
+
+
+_POLL_SECONDS = 0.05
+_SETTLE_SECONDS = 2.0  # for what the aborted sessions leave behind (handlers unwinding), after the grace period
+
+
+async def stop_listening(running: Running, grace_seconds: float) -> None:
+    """Stop accepting; end idle sessions now, sessions in a transaction when it ends or the grace period does.
+
+    The grace period is ours, not the event loop's: since Python 3.12 ``Server.wait_closed()`` waits for every
+    connection, so awaiting it first would let one stalled client hold shutdown for its whole SMTP timeout.
+    Workers run meanwhile (the stop event is already set), finishing the items they hold.
+    """
+    loop = asyncio.get_running_loop()
+    for server in running.servers:
+        server.close()
+    deadline = loop.time() + grace_seconds
+    while True:
+        for counter in running.counters:
+            counter.close_idle()  # also a session whose transaction just ended with its 250
+        if not any(counter.sessions for counter in running.counters) or loop.time() >= deadline:
+            break
+        await asyncio.sleep(_POLL_SECONDS)
+    ended = sum(counter.close_all() for counter in running.counters)
+    if ended:
+        log.warning("shutdown: %d session(s) still in a transaction after %g s were cut off", ended, grace_seconds)
+    waiting = asyncio.gather(*(server.wait_closed() for server in running.servers))
+    try:
+        await asyncio.wait_for(waiting, timeout=_SETTLE_SECONDS)
+    except TimeoutError:
+        log.warning("shutdown: listeners did not report closed within %g s", _SETTLE_SECONDS)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 
 import pytest
@@ -48,8 +49,19 @@ def configure(home: Home, starttls: int, implicit: int, tls_host: str | None = "
 
 @pytest.fixture
 def served(demo_home: Home) -> Iterator[tuple[Home, int, int, subprocess.Popen[str]]]:
+    with serving(demo_home) as running:
+        yield running
+
+
+@contextmanager
+def serving(demo_home: Home, **smtp: float) -> Iterator[tuple[Home, int, int, subprocess.Popen[str]]]:
+    """A running demo gateway with both submission ports; ``smtp`` adds keys to its [smtp] section."""
     ports = (free_port(), free_port())
     configure(demo_home, *ports)
+    if smtp:
+        text = demo_home.config_path.read_text(encoding="utf-8")
+        added = "".join(f"{key} = {value}\n" for key, value in smtp.items())
+        demo_home.config_path.write_text(text.replace("[smtp]\n", "[smtp]\n" + added, 1), encoding="utf-8")
     cli(demo_home, "ca", "init")
     cli(demo_home, "cert", "issue", "tls", "--host", "localhost")
     cli(demo_home, "cert", "issue", "smime", "--agency", "000.00.11.H12", "--mail", OPERATOR_MAIL)  # signs notices

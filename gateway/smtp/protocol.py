@@ -58,6 +58,21 @@ class ConnectionCounter:
                 closed += 1
         return closed
 
+    def close_all(self) -> int:
+        """End every session, transaction or not, once the shutdown grace period is over.
+
+        A client stalled inside a transaction (MAIL sent, DATA never finished) must not hold the gateway: its
+        message was never answered 250, so nothing accepted is lost, and it will retry elsewhere or later. The
+        transport is aborted rather than closed, because a client that does not read could hold a close() forever
+        on its unsent buffer."""
+        ended = 0
+        for session in list(self.sessions):
+            transport = cast("asyncio.Transport | None", session.transport)
+            if transport is not None:
+                transport.abort()
+                ended += 1
+        return ended
+
 
 def _library_replies() -> dict[str, str]:
     too_big = reason("MESSAGE_TOO_BIG").smtp_reply()
