@@ -131,7 +131,7 @@ def wait_for(province: Gateway, expected: int, limit: float = 900) -> None:
 def cost_floor(province: Gateway, batch: list[bytes], folder: Path) -> float:
     sessions = db.open_registry(province.home.database_url)
     with sessions() as session:
-        signer = active_signer(session, STC, context.chain(province.home))
+        signer = active_signer(session, province.home.keys_dir, STC, context.chain(province.home))
     verifier = context.verifier(province.home)
     keys = context.dkim_signing_keys(province.home)
     sender = Sender(STC, frozenset({STC_MAIL}))

@@ -30,6 +30,10 @@ class TrustFiles:
 
     keys_dir: Path
 
+    def stored_path(self, path: Path) -> str:
+        """How a certificate record names one of these files: relative to the keys folder (see CertificateRecord)."""
+        return path.relative_to(self.keys_dir).as_posix()
+
     @property
     def ca_dir(self) -> Path:
         return self.keys_dir / "ca"

@@ -72,8 +72,8 @@ def store(
         status=CertStatus.VALID.value,
         is_active=False,
         fingerprint=cert.fingerprint(hashes.SHA256()).hex(),
-        cert_path=str(files.cert_path(serial)),
-        key_path=str(files.key_path(serial)),
+        cert_path=files.stored_path(files.cert_path(serial)),
+        key_path=files.stored_path(files.key_path(serial)),
         created_at=now(),
         **fields,
     )
@@ -147,8 +147,8 @@ def issue_ledger(session: Session, files: TrustFiles) -> CertificateRecord:
         status=CertStatus.VALID.value,
         is_active=not _has_active(session, CertKind.LEDGER, None),
         fingerprint=digest,
-        cert_path=str(public_path),
-        key_path=str(key_path),
+        cert_path=files.stored_path(public_path),
+        key_path=files.stored_path(key_path),
         created_at=now(),
     )
     session.add(record)
@@ -231,7 +231,8 @@ def publish(session: Session, files: TrustFiles, ca: IssuingCa, days: int) -> tu
     )
     entries = []
     for record in session.scalars(query):
-        if record.cert_path and load_cert(Path(record.cert_path)).issuer != ca.certificate.subject:
+        cert_file = record.cert_file(files.keys_dir)
+        if cert_file is not None and load_cert(cert_file).issuer != ca.certificate.subject:
             continue
         assert record.revoked_at is not None
         assert record.revocation_reason is not None
@@ -242,18 +243,20 @@ def publish(session: Session, files: TrustFiles, ca: IssuingCa, days: int) -> tu
     return paths
 
 
-def active_signer(session: Session, organ_id: str, chain: tuple[x509.Certificate, ...]) -> Signer:
+def active_signer(session: Session, keys_dir: Path, organ_id: str, chain: tuple[x509.Certificate, ...]) -> Signer:
     query = select(CertificateRecord).where(
         CertificateRecord.kind == CertKind.SMIME.value,
         CertificateRecord.organ_id == organ_id,
         CertificateRecord.is_active,
     )
     record = session.scalars(query).first()
-    if record is None or record.cert_path is None or record.key_path is None:
+    cert_file = record.cert_file(keys_dir) if record is not None else None
+    key_file = record.key_file(keys_dir) if record is not None else None
+    if record is None or cert_file is None or key_file is None:
         raise NotFoundError(f"agency {organ_id}: no active S/MIME certificate ('lienthong cert issue smime')")
-    cert = load_cert(Path(record.cert_path))
+    cert = load_cert(cert_file)
     if organ_id_of(cert) != organ_id and record.mailbox not in mailboxes_of(cert):
         raise InputError(f"certificate {record.serial}: its file does not match the record")
-    stored = Path(record.cert_path).with_suffix(".chain.pem")  # imported certificates keep the chain validated
+    stored = cert_file.with_suffix(".chain.pem")  # imported certificates keep the chain validated
     embedded = tuple(load_certs(stored)) if stored.exists() else chain
-    return Signer(record, cert, load_key(Path(record.key_path)), embedded)
+    return Signer(record, cert, load_key(key_file), embedded)

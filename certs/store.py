@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -78,6 +79,15 @@ class CertificateRecord(Base):
     key_path: Mapped[str | None] = mapped_column(String(1000), default=None)
     renewed_from: Mapped[str | None] = mapped_column(String(SERIAL_LENGTH), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    # cert_path and key_path are stored relative to the home's keys folder, so a home copied or moved elsewhere (a
+    # restored backup, a new server) uses its own files, never the original home's. Records written before that
+    # hold absolute paths; ``keys_dir / absolute`` is the absolute path, so they keep working unchanged.
+    def cert_file(self, keys_dir: Path) -> Path | None:
+        return keys_dir / self.cert_path if self.cert_path else None
+
+    def key_file(self, keys_dir: Path) -> Path | None:
+        return keys_dir / self.key_path if self.key_path else None
 
     def state(self, now: datetime) -> str:
         """What a person wants to see: revoked, expired, not yet valid, or valid."""

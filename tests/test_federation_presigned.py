@@ -40,13 +40,14 @@ def agency_signed(province: Gateway, raw: bytes, workdir: Path) -> bytes:
             select(CertificateRecord).where(CertificateRecord.organ_id == STC, CertificateRecord.is_active)
         ).first()
     assert record is not None
-    assert record.cert_path is not None
-    assert record.key_path is not None
+    cert_file, key_file = record.cert_file(province.home.keys_dir), record.key_file(province.home.keys_dir)
+    assert cert_file is not None
+    assert key_file is not None
     outer, inner = split_unsigned(raw)
     (workdir / "inner.eml").write_bytes(inner)
     issuing = province.home.keys_dir / "ca" / "issuing.pem"
     command = ["openssl", "cms", "-sign", "-binary", "-crlfeol", "-md", "sha256", "-in", str(workdir / "inner.eml"),
-               "-signer", record.cert_path, "-inkey", record.key_path, "-certfile", str(issuing),
+               "-signer", str(cert_file), "-inkey", str(key_file), "-certfile", str(issuing),
                "-out", str(workdir / "signed.eml")]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr

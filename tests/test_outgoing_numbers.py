@@ -21,7 +21,6 @@ import pytest
 from sqlalchemy import select
 
 from certs import context
-from certs.lifecycle import active_signer
 from certs.verify import Sender
 from gateway import queue
 from gateway.blobs import BlobStore
@@ -319,7 +318,7 @@ def test_a_failure_after_allocation_rolls_the_number_back(services: Services, de
 def test_an_unnumbered_document_is_refused_at_arrival(services: Services, demo_home: Home) -> None:
     raw = document()
     with services.sessions() as session:
-        signer = active_signer(session, STC, services.chain)
+        signer = services.signers.active(session, STC, services.chain)
     signed = sign_outgoing(raw, signer, services.domain, services.dkim_keys).message
     blob = services.blobs.put(signed)
     with services.sessions.begin() as session:

@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import select
 
 from certs import context
-from certs.lifecycle import active_signer
 from certs.multipart import split_signed
 from certs.smime import mic, sign_entity
 from certs.store import CertificateRecord
@@ -62,13 +61,13 @@ def unnumbered() -> bytes:
 
 def certificate(services: Services, organ_id: str) -> CertificateRecord:
     with services.sessions() as session:
-        return active_signer(session, organ_id, services.chain).record
+        return services.signers.active(session, organ_id, services.chain).record
 
 
 def signed_by(services: Services, raw: bytes, organ_id: str = STC) -> bytes:
     """``raw`` S/MIME-signed by ``organ_id``'s key, as the agency's own system would before submitting."""
     with services.sessions() as session:
-        signer = active_signer(session, organ_id, services.chain)
+        signer = services.signers.active(session, organ_id, services.chain)
     outer, inner = split_unsigned(raw)
     signed = sign_entity(inner, signer.certificate, signer.key, signer.chain)
     return (
@@ -79,13 +78,14 @@ def signed_by(services: Services, raw: bytes, organ_id: str = STC) -> bytes:
 def openssl_signed(services: Services, home: Home, raw: bytes, tmp_path: Path) -> bytes:
     """``raw`` signed by the agency with ``openssl cms -sign`` and the key file the home issued to it."""
     record = certificate(services, STC)
-    assert record.cert_path is not None
-    assert record.key_path is not None
+    cert_file, key_file = record.cert_file(home.keys_dir), record.key_file(home.keys_dir)
+    assert cert_file is not None
+    assert key_file is not None
     outer, inner = split_unsigned(raw)
     (tmp_path / "inner.eml").write_bytes(inner)
     issuing = home.keys_dir / "ca" / "issuing.pem"
     command = ["openssl", "cms", "-sign", "-binary", "-crlfeol", "-md", "sha256", "-in", str(tmp_path / "inner.eml"),
-               "-signer", record.cert_path, "-inkey", record.key_path, "-certfile", str(issuing),
+               "-signer", str(cert_file), "-inkey", str(key_file), "-certfile", str(issuing),
                "-out", str(tmp_path / "signed.eml")]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr

@@ -63,11 +63,14 @@ def credentials(home: Home, host: str, folder: Path) -> list[Credential]:
     issuing = context.trust_files(home).issuing_cert.read_bytes()
     found = []
     for index, record in enumerate(records):
-        pem = Path(record.cert_path).read_bytes()
+        cert_file, key_file = record.cert_file(home.keys_dir), record.key_file(home.keys_dir)
+        assert cert_file is not None
+        assert key_file is not None
+        pem = cert_file.read_bytes()
         chain = folder / f"{host}-{index}.pem"
         chain.write_bytes(pem + issuing)
         der = x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
-        found.append(Credential(chain, Path(record.key_path), pinning.fingerprint(der)))
+        found.append(Credential(chain, key_file, pinning.fingerprint(der)))
     return found
 
 

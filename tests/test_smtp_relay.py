@@ -57,6 +57,9 @@ def relay(demo_home: Home, tmp_path: Path, request: pytest.FixtureRequest) -> It
         peer.dkim_selector, peer.dkim_public_key = "p1", peer_keys[0].txt_value
     with sessions() as session:
         record = session.scalars(select(CertificateRecord).where(CertificateRecord.host == PEER_DOMAIN)).one()
+    peer_cert, peer_key = record.cert_file(demo_home.keys_dir), record.key_file(demo_home.keys_dir)
+    assert peer_cert is not None
+    assert peer_key is not None
     certificate = gateway_certificate(demo_home, sessions)
     remember = float(getattr(request, "param", 0.0))
     handler = RelayHandler(sessions, BlobStore(demo_home.blobs_dir), "camau", ttl_seconds=remember)
@@ -67,9 +70,9 @@ def relay(demo_home: Home, tmp_path: Path, request: pytest.FixtureRequest) -> It
         return [await start_relay(handler, tls, ListenerOptions("127.0.0.1", port, timeout_seconds=10))]
 
     chain = tmp_path / "peer-chain.pem"
-    chain.write_bytes(Path(record.cert_path).read_bytes() + context.trust_files(demo_home).issuing_cert.read_bytes())
+    chain.write_bytes(peer_cert.read_bytes() + context.trust_files(demo_home).issuing_cert.read_bytes())
     with serving(start):
-        yield Relay(port, demo_home, chain, Path(record.key_path), peer_keys)
+        yield Relay(port, demo_home, chain, peer_key, peer_keys)
 
 
 def client_tls(relay: Relay, cert: Path | None, key: Path | None) -> ssl.SSLContext:

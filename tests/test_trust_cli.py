@@ -57,7 +57,7 @@ def _certs(home: Home, *args: str) -> list[dict[str, object]]:
 
 def _sign_as_active(home: Home) -> bytes:
     with registry_sessions(home)() as session:
-        signer = lifecycle.active_signer(session, STC, chain(home))
+        signer = lifecycle.active_signer(session, home.keys_dir, STC, chain(home))
     return sign_entity(ENTITY, signer.certificate, signer.key, signer.chain).entity
 
 

@@ -173,7 +173,7 @@ def _certs(home: Home) -> list[dict[str, object]]:
 
 def _sign_as_active(home: Home) -> tuple[bytes, x509.Certificate]:
     with registry_sessions(home)() as session:
-        signer = lifecycle.active_signer(session, STC, chain(home))
+        signer = lifecycle.active_signer(session, home.keys_dir, STC, chain(home))
     return b"Subject: x\r\n" + sign_entity(
         ENTITY, signer.certificate, signer.key, signer.chain
     ).entity, signer.certificate

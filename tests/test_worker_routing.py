@@ -102,7 +102,7 @@ def test_the_signer_cache_honours_a_rollover_and_a_revocation_after_its_ttl(
     services: Services, demo_home: Home
 ) -> None:
     clock = [100.0]
-    signers = Signers(ttl_seconds=5.0, clock=lambda: clock[0])
+    signers = Signers(demo_home.keys_dir, ttl_seconds=5.0, clock=lambda: clock[0])
 
     def signing_serial() -> str:
         with services.sessions.begin() as session:

@@ -37,7 +37,7 @@ _COLUMNS = (
 )
 
 
-def _row(record: CertificateRecord) -> dict[str, Any]:
+def _row(record: CertificateRecord, keys_dir: Path) -> dict[str, Any]:
     return {
         "serial": record.serial,
         "kind": record.kind,
@@ -54,9 +54,13 @@ def _row(record: CertificateRecord) -> dict[str, Any]:
         "revocation_reason": record.revocation_reason,
         "renewed_from": record.renewed_from,
         "fingerprint_sha256": record.fingerprint,
-        "cert_path": record.cert_path,
-        "key_path": record.key_path,
+        "cert_path": _shown(record.cert_file(keys_dir)),
+        "key_path": _shown(record.key_file(keys_dir)),
     }
+
+
+def _shown(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
 
 
 @click.group("ca")
@@ -203,7 +207,8 @@ def issue_tls(home: Home, host: str, days: int | None, passphrase_file: Path | N
     ca = load_issuing(files, read_passphrase(passphrase_file))
     with registry_sessions(home).begin() as session:
         record = lifecycle.issue_tls(session, files, ca, issue_policy(home), host, days or home.settings.trust.tls_days)
-        click.echo(f"issued {record.serial} for {host}: {record.cert_path}, key {record.key_path}")
+        cert_file, key_file = record.cert_file(files.keys_dir), record.key_file(files.keys_dir)
+        click.echo(f"issued {record.serial} for {host}: {cert_file}, key {key_file}")
 
 
 @issue_group.command("ledger")
@@ -211,8 +216,10 @@ def issue_tls(home: Home, host: str, days: int | None, passphrase_file: Path | N
 def issue_ledger(home: Home) -> None:
     """Ed25519 key pair for signing ledger checkpoints."""
     with registry_sessions(home).begin() as session:
-        record = lifecycle.issue_ledger(session, trust_files(home))
-        click.echo(f"ledger key {record.serial}: public {record.cert_path}" + (" (active)" if record.is_active else ""))
+        files = trust_files(home)
+        record = lifecycle.issue_ledger(session, files)
+        public = record.cert_file(files.keys_dir)
+        click.echo(f"ledger key {record.serial}: public {public}" + (" (active)" if record.is_active else ""))
 
 
 @cert_group.command("import")
@@ -246,11 +253,13 @@ def cert_import(
         chain_pem=chain_pem,
         key_passphrase=read_passphrase(passphrase_file),
     )
+    files = trust_files(home)
     with registry_sessions(home).begin() as session:
-        record = import_certificate(session, trust_files(home), verification_material(home), request)
+        record = import_certificate(session, files, verification_material(home), request)
         click.echo(
             f"imported {record.serial} for {record.organ_id or record.host} <{record.mailbox or record.host}>: "
-            f"{record.cert_path}, key {record.key_path}" + (" (active)" if record.is_active else "")
+            f"{record.cert_file(files.keys_dir)}, key {record.key_file(files.keys_dir)}"
+            + (" (active)" if record.is_active else "")
         )
 
 
@@ -267,7 +276,7 @@ def cert_list(home: Home, organ_id: str | None, kind: str | None, as_json: bool)
     if kind:
         query = query.where(CertificateRecord.kind == kind)
     with registry_sessions(home)() as session:
-        rows = [_row(r) for r in session.scalars(query)]
+        rows = [_row(r, home.keys_dir) for r in session.scalars(query)]
     emit_rows(rows, _COLUMNS, as_json=as_json, title=None if as_json else f"{len(rows)} certificates")
 
 
@@ -279,7 +288,7 @@ def cert_show(home: Home, serial: str, as_json: bool) -> None:
     """One certificate's record and its history of trust events."""
     with registry_sessions(home)() as session:
         record = lifecycle.get(session, serial)
-        data = _row(record)
+        data = _row(record, home.keys_dir)
         events = session.scalars(select(TrustEvent).where(TrustEvent.serial == record.serial).order_by(TrustEvent.id))
         data["events"] = [f"{e.at.isoformat()} {e.event} {e.detail}".strip() for e in events]
     emit_mapping(data, as_json=as_json)
@@ -337,9 +346,10 @@ def cert_revoke(home: Home, serial: str, reason: str, passphrase_file: Path | No
 
 
 def _issued_here(files: TrustFiles, record: CertificateRecord) -> bool:
-    if not files.issuing_cert.exists() or record.cert_path is None:
+    cert_file = record.cert_file(files.keys_dir)
+    if not files.issuing_cert.exists() or cert_file is None:
         return False
-    return load_cert(Path(record.cert_path)).issuer == load_cert(files.issuing_cert).subject
+    return load_cert(cert_file).issuer == load_cert(files.issuing_cert).subject
 
 
 @click.group("crl")

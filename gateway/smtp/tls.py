@@ -46,12 +46,14 @@ def gateway_certificate(home: Home, sessions: sessionmaker[Session]) -> GatewayC
             .order_by(CertificateRecord.not_before.desc())
             .limit(1)
         )
-    if record is None or not record.cert_path or not record.key_path:
+    cert_file = record.cert_file(home.keys_dir) if record is not None else None
+    key_file = record.key_file(home.keys_dir) if record is not None else None
+    if cert_file is None or key_file is None:
         raise ConfigError(
             f"no valid TLS certificate for host {host!r}: run 'lienthong ca init' and "
             f"'lienthong cert issue tls --host {host}', or set [smtp] tls_cert and tls_key"
         )
-    return GatewayCertificate(_served_chain(home, Path(record.cert_path)), Path(record.key_path))
+    return GatewayCertificate(_served_chain(home, cert_file), key_file)
 
 
 def _served_chain(home: Home, cert: Path) -> Path:

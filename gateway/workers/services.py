@@ -81,6 +81,7 @@ class Services:
     chain: tuple[x509.Certificate, ...]
     verifier: Verifier
     mailboxes: MaildirDelivery
+    signers: Signers  # agency signers from the home's keys folder, remembered (docs/workers.md "Remembered answers")
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lease: timedelta = timedelta(minutes=5)
     client_tls: ssl.SSLContext | None = None
@@ -91,9 +92,8 @@ class Services:
     inspector: PdfInspector = inspect_pdf_isolated
     relay_connections: RelayConnections = field(default_factory=RelayConnections)
     clock: Callable[[], datetime] = field(default=_now)
-    # Remembered registry answers and agency signers (docs/workers.md "Remembered answers"); nothing by default.
+    # Remembered registry answers (docs/workers.md "Remembered answers"); nothing by default.
     routes: Routes = field(default_factory=Routes)
-    signers: Signers = field(default_factory=Signers)
 
     @classmethod
     def from_home(cls, home: Home) -> Services:
@@ -127,7 +127,7 @@ class Services:
                 )
             ),
             routes=Routes(ttl_seconds=remember),
-            signers=Signers(ttl_seconds=remember),
+            signers=Signers(home.keys_dir, ttl_seconds=remember),
         )
 
     def close(self) -> None:
