@@ -27,7 +27,7 @@ class OutgoingDocument(Base):
     signed_sha256: Mapped[str] = mapped_column(String(64), nullable=False)  # blob of the signed, DKIM-signed message
     mic: Mapped[str] = mapped_column(String(64), nullable=False)  # base64 SHA-256 of the signed entity
     recipients: Mapped[str] = mapped_column(Text, nullable=False)  # comma-separated OrganIds
-    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, index=True)
     effective_accepted_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     calendar_version: Mapped[str] = mapped_column(String(32), nullable=False)
     # Set only when the gateway assigned the outgoing number (the sender left CodeNumber empty): the number, the

@@ -18,7 +18,8 @@ from gateway import queue
 from gateway.home import Home
 from gateway.ledger.store import LedgerEntry
 from gateway.receipts.notice import NoticeKind, read_notice
-from gateway.workers.notices import enqueue_notice, notice_one, watch_once
+from gateway.workers.notice_watch import watch_once
+from gateway.workers.notices import enqueue_notice, notice_one
 from gateway.workers.process import process_one
 from gateway.workers.services import Services
 from tests.fixtures.workers import signing_services
@@ -92,13 +93,13 @@ def test_warning_then_non_delivery_when_no_receipt_comes(services: Services, dem
     # 4 office hours after acceptance: Monday 23 Feb 11:00 in Vietnam (04:00 UTC).
     assert watch_once(services, now=datetime(2026, 2, 23, 3, 59, tzinfo=UTC)) == 0
     assert watch_once(services, now=datetime(2026, 2, 23, 4, 0, 1, tzinfo=UTC)) == 2  # one per silent recipient
-    assert watch_once(services, now=datetime(2026, 2, 23, 5, 0, tzinfo=UTC)) == 2  # queued again: de-duplicated
+    assert watch_once(services, now=datetime(2026, 2, 23, 5, 0, tzinfo=UTC)) == 0  # already queued: not again
     NOW[0] = datetime(2026, 2, 23, 5, 0, tzinfo=UTC)
     drain(services)
     kinds = sorted(str(read_notice(raw)["kind"]) for raw in maildir_messages(demo_home, STC_MAIL, "notice"))
     assert kinds == ["acceptance", "warning", "warning"]
     # 16 office hours: Tuesday 24 Feb 17:00 in Vietnam (10:00 UTC).
-    assert watch_once(services, now=datetime(2026, 2, 24, 10, 0, 1, tzinfo=UTC)) == 4
+    assert watch_once(services, now=datetime(2026, 2, 24, 10, 0, 1, tzinfo=UTC)) == 2  # the warnings are queued already
     NOW[0] = datetime(2026, 2, 24, 10, 0, 1, tzinfo=UTC)
     drain(services)
     kinds = sorted(str(read_notice(raw)["kind"]) for raw in maildir_messages(demo_home, STC_MAIL, "notice"))

@@ -1,25 +1,23 @@
-"""Notices to the sender's records office, and the watch that issues warnings and non-delivery notices.
+"""Notices to the sender's records office: built, signed, delivered and recorded by the notice worker.
 
-The processing worker queues an acceptance or non-acceptance notice for every submission; the watch looks for
-recipients that have not answered with a receipt after ``[notices] warning_office_hours`` (counted on the office-hours
-calendar of the sending agency) and again after ``non_delivery_office_hours``. Each notice is queued under a key that
-makes it unique, so a notice is issued once however often the watch runs or a worker restarts.
+The processing worker queues an acceptance or non-acceptance notice for every submission; the watch
+(gateway/workers/notice_watch.py) queues a warning for recipients that have not answered with a receipt after
+``[notices] warning_office_hours`` (counted on the office-hours calendar of the sending agency) and a non-delivery
+notice after ``non_delivery_office_hours``. Each notice is queued under a key that makes it unique, so a notice is
+issued once however often the watch runs or a worker restarts.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import queue
-from gateway.documents import OutgoingDocument, OutgoingRecipient
 from gateway.errors import LienthongError
-from gateway.intake import SubmissionRecord
 from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
 from gateway.queue import Task
@@ -33,11 +31,14 @@ _LEDGER = {NoticeKind.WARNING: EventKind.WARNING, NoticeKind.NON_DELIVERY: Event
 _DETAILS = ("number", "code", "recipient_name", "stored_mic", "receipt_mic", "receipt_sha256")
 
 
-def enqueue_notice(session: Session, kind: NoticeKind, payload: dict[str, Any], now: datetime) -> None:
-    payload = {**payload, "kind": kind.value}
+def notice_key(kind: NoticeKind, payload: dict[str, Any]) -> str:
+    """The queue key that makes a notice unique: one of each kind per submission, document and recipient."""
     parts = (kind.value, payload.get("submission"), payload.get("document_id"), payload.get("recipient"))
-    key = ":".join([Task.NOTICE, *(str(p) for p in parts)])
-    queue.enqueue(session, Task.NOTICE, key, payload, now)
+    return ":".join([Task.NOTICE, *(str(p) for p in parts)])
+
+
+def enqueue_notice(session: Session, kind: NoticeKind, payload: dict[str, Any], now: datetime) -> None:
+    queue.enqueue(session, Task.NOTICE, notice_key(kind, payload), {**payload, "kind": kind.value}, now)
 
 
 def notice_one(services: Services, worker: str) -> bool:
@@ -110,42 +111,3 @@ def _give_up_delivery(session: Session, payload: dict[str, Any], now: datetime) 
     keys = [route_key(task, str(document_id), str(recipient)) for task in (Task.DELIVER, Task.RELAY)]
     if queue.abandon(session, keys, "non-delivery notice issued: no receipt within the office hours allowed", now):
         log.warning("gave up delivering %s to %s after the non-delivery notice", document_id, recipient)
-
-
-def watch_once(services: Services, now: datetime | None = None, horizon: timedelta = timedelta(days=60)) -> int:
-    """Queue warnings and non-delivery notices that are due; return how many were queued (0 most of the time)."""
-    now = now or services.clock()
-    queued = 0
-    with services.sessions.begin() as session:
-        documents = session.scalars(select(OutgoingDocument).where(OutgoingDocument.accepted_at > now - horizon)).all()
-        for document in documents:
-            answered = set(
-                session.scalars(
-                    select(OutgoingRecipient.organ_id).where(OutgoingRecipient.document_id == document.document_id)
-                )
-            )
-            silent = [r for r in document.recipients.split(",") if r and r not in answered]
-            if not silent:
-                continue
-            for kind, hours in (
-                (NoticeKind.WARNING, services.warning_office_hours),
-                (NoticeKind.NON_DELIVERY, services.non_delivery_office_hours),
-            ):
-                due = services.calendar.office_hours_later(
-                    document.accepted_at, timedelta(hours=hours), document.organ_id
-                )
-                if now < due:
-                    continue
-                submission = session.get(SubmissionRecord, document.submission_id)
-                for recipient in silent:
-                    payload = {
-                        "to": submission.mail_from if submission else "",
-                        "sender": document.organ_id,
-                        "submission": document.submission_id,
-                        "document_id": document.document_id,
-                        "recipient": recipient,
-                    }
-                    if payload["to"]:
-                        enqueue_notice(session, kind, payload, now)
-                        queued += 1
-    return queued

@@ -17,7 +17,8 @@ from collections.abc import Callable
 
 from gateway import queue
 from gateway.workers.deliver import arrive_one, deliver_one
-from gateway.workers.notices import notice_one, watch_once
+from gateway.workers.notice_watch import watch_once
+from gateway.workers.notices import notice_one
 from gateway.workers.process import process_one
 from gateway.workers.receipt import receipt_one
 from gateway.workers.relay import relay_one
