@@ -88,7 +88,8 @@ def test_document_reaches_both_records_offices_and_receipts_come_back(services: 
         signed = services.blobs.get(document.signed_sha256)
         incoming = {row.organ_id: row for row in session.scalars(select(IncomingDocument))}
         sent = {row.organ_id: row for row in session.scalars(select(OutgoingRecipient))}
-        kinds = [e.kind for e in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))]
+        events = [e.data() for e in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))]
+        kinds = [e["kind"] for e in events]
         assert verify(session).intact
         assert queue.counts(session) == {"done": 6}  # 1 process + 2 deliver + 2 receipt + 1 notice
 
@@ -105,6 +106,15 @@ def test_document_reaches_both_records_offices_and_receipts_come_back(services: 
     assert kinds.count("delivered") == 2
     assert kinds.count("receipt_sent") == 2
     assert kinds.count("receipt_received") == 2
+    # Both agencies on one gateway: the receipt leaves the recipient's side when it is handed to the receipt worker,
+    # in the transaction that recorded the delivery, and each recipient's timeline reads in order.
+    for recipient in (SYT, SKHCN):
+        timeline = [
+            (e["kind"], e["details"].get("status"))
+            for e in events
+            if recipient in (e["organ_id"], e["counterpart"]) and e["kind"] != "accepted"
+        ]
+        assert timeline == [("delivered", None), ("receipt_sent", "01"), ("receipt_received", "01")]
 
     # Both readable receipts are in the sender's mailbox and quote the MIC of what was sent.
     receipts = [read_receipt(raw) for raw in maildir(services, STC_MAIL, "receipt")]
