@@ -329,6 +329,22 @@ _TABLE: tuple[Reason, ...] = (
         "The receipt's Received-Content-MIC differs from the MIC of what was sent: arrival is not confirmed",
     ),
     Reason(
+        "RECEIPT_NOT_FROM_RECIPIENT",
+        554,
+        "5.7.1",
+        None,  # found by the sender's gateway in a receipt; no receipt ever carries it
+        "Hồi báo do cơ quan không phải nơi nhận văn bản ký: không xác nhận văn bản đã đến",
+        "The receipt is signed by an agency the document was not sent to: it confirms no arrival",
+    ),
+    Reason(
+        "SENDER_NOT_HOSTED_BY_PEER",
+        550,
+        "5.7.1",
+        REFUSED,
+        "Cơ quan gửi không thuộc cổng đã chuyển văn bản đến (theo danh bạ)",
+        "The sending agency is not hosted by the gateway that relayed the document (per the registry)",
+    ),
+    Reason(
         "CERT_STATUS_UNKNOWN",
         451,
         "4.7.5",

@@ -29,6 +29,7 @@ from gateway.ledger.store import LedgerEntry, verify
 from gateway.receipts.mdn import read_receipt
 from registry import db
 from tests.fixtures.envelope import build_valid, make_header
+from tests.fixtures.workers import cli
 from tests.gateways import (
     STC,
     STC_MAIL,
@@ -124,6 +125,9 @@ def check_exchange(
     assert wait_for(lambda: bool(maildir_messages(province.home, STC_MAIL, "receipt")), wait_seconds), queue_state(
         province, national
     )
+    # The receipt is in the sender's mailbox once the national relay worker had its 250; the ledger of that worker's
+    # transaction may still be a moment behind.
+    assert wait_for(lambda: "receipt_sent" in [e["kind"] for e in ledger(national.home)], 30), queue_state(national)
     [raw_receipt] = maildir_messages(province.home, STC_MAIL, "receipt")
     receipt = read_receipt(raw_receipt)
     assert receipt.status_code == "01", queue_state(province, national)
@@ -166,6 +170,15 @@ def check_exchange(
     assert by_kind["accepted"]["content_sha256"] == by_kind["relayed"]["content_sha256"] == signed
     assert by_kind["delivered"]["content_sha256"] == signed == sha256(delivered).hexdigest()
     assert by_kind["receipt_sent"]["content_sha256"] == by_kind["receipt_received"]["content_sha256"]
+    # receipt_sent is when the relay handed the receipt to the province's gateway, not when it was built: recorded by
+    # the relay worker with the peer's answer, after the delivery.
+    sent_event = by_kind["receipt_sent"]
+    assert (sent_event["organ_id"], sent_event["counterpart"]) == (VPCP, STC)
+    assert sent_event["details"]["peer"] == "camau"
+    assert sent_event["details"]["status"] == "01"
+    assert sent_event["details"]["answer"].startswith("2.0.0 Accepted from quocgia")
+    assert sent_event["at"] > by_kind["delivered"]["at"]
+    assert sent_event["at"] <= by_kind["receipt_received"]["at"]
     assert by_kind["receipt_received"]["content_sha256"] == sent.receipt_sha256
     check_effective_times(national.home, national_events)
     check_effective_times(province.home, sender_events)
@@ -182,3 +195,40 @@ def test_document_crosses_gateways_and_the_receipt_comes_back(
     province, national = gateways
     submit(province)
     check_exchange(province, national, tmp_path)
+
+
+def test_a_document_from_an_agency_the_relaying_peer_does_not_host_is_refused(
+    gateways: tuple[Gateway, Gateway], tmp_path: Path
+) -> None:
+    """The national registry places the Sở Tài chính on another gateway than the province that relays its document:
+    the province cannot speak for it there, whatever its signatures, so the document is refused with a signed
+    status 02 receipt that goes back through the province, and nothing reaches the Government Office."""
+    province, national = gateways
+    cli(national.home, "agency", "set", STC, "--gateway", "hcm")
+    submit(province)
+    assert wait_for(lambda: bool(maildir_messages(province.home, STC_MAIL, "receipt")), 120), queue_state(
+        province, national
+    )
+    [raw_receipt] = maildir_messages(province.home, STC_MAIL, "receipt")
+    receipt = read_receipt(raw_receipt)
+    assert (receipt.status_code, receipt.reason_code) == ("02", "SENDER_NOT_HOSTED_BY_PEER")
+    assert receipt.final_recipient == VPCP_MAIL
+    result = openssl_verify(raw_receipt, national.home.keys_dir / "ca" / "root.pem", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert maildir_messages(national.home, VPCP_MAIL) == []
+    assert wait_for(lambda: "receipt_sent" in [e["kind"] for e in ledger(national.home)], 30), queue_state(national)
+    refused, sent = ledger(national.home)
+    assert (refused["kind"], refused["reason_code"], refused["details"]) == (
+        "refused",
+        "SENDER_NOT_HOSTED_BY_PEER",
+        {"peer": "camau"},
+    )
+    assert (refused["organ_id"], refused["counterpart"]) == (VPCP, STC)
+    assert (sent["kind"], sent["details"]["status"], sent["details"]["peer"]) == ("receipt_sent", "02", "camau")
+    with db.session_factory(db.make_engine(province.home.database_url))() as session:
+        [recipient] = session.scalars(select(OutgoingRecipient)).all()
+    assert (recipient.organ_id, recipient.state, recipient.reason_code) == (
+        VPCP,
+        "refused",
+        "SENDER_NOT_HOSTED_BY_PEER",
+    )

@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from certs import context, dkim
 from certs.store import CertificateRecord
 from gateway import queue
 from gateway.blobs import BlobStore
 from gateway.home import Home
+from gateway.ledger.store import LedgerEntry
 from gateway.queue import Task
 from gateway.smtp import pinning
 from gateway.smtp.relay import RelayHandler
@@ -38,6 +39,7 @@ from tests.fixtures.workers import cli
 HOSTED = "vanthu@syt.camau.lienthong.test"
 OWN_DOMAIN = "camau.lienthong.test"
 PEER_DOMAIN = "quocgia.lienthong.test"
+SYT, STC = "000.00.22.H12", "000.00.15.H12"
 
 
 @dataclass
@@ -226,3 +228,38 @@ def test_client_hands_over_to_the_pinned_server(relay: Relay, services: Services
     [item] = [row for row in listed if row["id"] == item_id]
     assert (item["state"], item["last_error"]) == ("done", None)
     assert arrivals(relay.home) == 1
+
+
+def test_a_relayed_receipt_counts_as_sent_only_once_the_peer_took_it(relay: Relay, services: Services) -> None:
+    """``receipt_sent`` is the hand-over, recorded by the relay worker on the peer's 250: a receipt built but not
+    yet relayed (here, refused by the client's pin check) has no such event; once relayed it has exactly one."""
+    body = (
+        f"From: {HOSTED}\r\nTo: vanthu@stc.{OWN_DOMAIN}\r\nSubject: r\r\nMessage-ID: <r1@{OWN_DOMAIN}>\r\n"
+        "Date: Mon, 02 Mar 2026 09:00:00 +0700\r\nLienthong-Kind: receipt\r\n\r\nbody\r\n"
+    ).encode()
+    blob = services.blobs.put(dkim.sign(body, OWN_DOMAIN, services.dkim_keys) + body)
+    payload = {"peer": "self", "mail_from": HOSTED, "rcpt_tos": [HOSTED], "blob": blob, "kind": "receipt",
+               "document_id": "d1", "recipient": SYT, "sender": STC, "status": "01"}  # fmt: skip
+    with services.sessions.begin() as session:
+        queue.enqueue(session, Task.RELAY, f"relay:{blob}", payload, datetime.now(UTC))
+
+    def receipt_events() -> list[dict[str, object]]:
+        with services.sessions() as session:
+            entries = session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)).all()
+            return [e.data() for e in entries if e.kind == "receipt_sent"]
+
+    cli(relay.home, "peer", "set", "self", "--tls-fingerprint", relay.pinned.fingerprint)
+    assert relay_one(services, "w1")
+    assert receipt_events() == []  # built, queued, not handed over: not sent
+
+    cli(relay.home, "peer", "set", "self", "--tls-fingerprint", own_fingerprint(relay))
+    with services.sessions.begin() as session:
+        session.execute(update(queue.QueueItem).values(next_attempt_at=datetime.now(UTC)))
+    assert relay_one(services, "w1")
+    [event] = receipt_events()
+    assert (event["document_id"], event["organ_id"], event["counterpart"]) == ("d1", SYT, STC)
+    assert event["content_sha256"] == blob
+    details = event["details"]
+    assert isinstance(details, dict)
+    assert (details["peer"], details["status"]) == ("self", "01")
+    assert str(details["answer"]).startswith("2.0.0 Accepted from self")

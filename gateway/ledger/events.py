@@ -31,6 +31,7 @@ class EventKind(StrEnum):
     RECEIPT_SENT = "receipt_sent"
     RECEIPT_RECEIVED = "receipt_received"
     RECEIPT_MISMATCH = "receipt_mismatch"  # the receipt's MIC is not what we sent: a failure and an alert
+    RECEIPT_REJECTED = "receipt_rejected"  # signed by an agency the document was not sent to: confirms nothing
     WARNING = "warning"
     NON_DELIVERY = "non_delivery"
 

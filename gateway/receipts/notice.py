@@ -5,7 +5,9 @@
 - **warning** — a recipient has not answered with a receipt after the configured office hours;
 - **non-delivery** — it still has not after the final limit: the gateway stops waiting;
 - **mic-alert** — a receipt came back whose Received-Content-MIC is not the MIC stored at sending: the recipient did
-  not confirm the bytes that were sent, so the document is not confirmed (an alert, copied to the operator).
+  not confirm the bytes that were sent, so the document is not confirmed (an alert, copied to the operator);
+- **receipt-alert** — a receipt came back signed by an agency the document was not sent to: it confirms nothing, and
+  someone holding a trusted certificate tried to (an alert, copied to the operator).
 
 A notice is ``Lienthong-Kind: notice`` with ``Lienthong-Notice`` naming which, S/MIME-signed with the certificate of
 the agency operating the gateway (``[notices] operator``), and carries a JSON part a program can read and a text part
@@ -43,6 +45,11 @@ class NoticeKind(StrEnum):
     WARNING = "warning"
     NON_DELIVERY = "non-delivery"
     MIC_ALERT = "mic-alert"
+    RECEIPT_ALERT = "receipt-alert"
+
+
+#: The alerts: sent with ``Importance: high`` and a copy to the operator's records office.
+ALERTS = frozenset({NoticeKind.MIC_ALERT, NoticeKind.RECEIPT_ALERT})
 
 
 _TITLES = {
@@ -66,6 +73,14 @@ _TITLES = {
         "The document must be treated as NOT confirmed; contact the recipient and send again if needed. The"
         " recipient's receipt was not put into the records-office mailbox.",
     ),
+    NoticeKind.RECEIPT_ALERT: (
+        "CẢNH BÁO: hồi báo từ cơ quan không phải nơi nhận văn bản",
+        "ALERT: receipt from an agency the document was not sent to",
+        "Hồi báo này không xác nhận văn bản đã đến bất kỳ nơi nhận nào và không được đưa vào hộp thư văn thư; thời"
+        " điểm gửi không được ghi nhận. Đề nghị quản trị cổng kiểm tra cơ quan đã ký hồi báo.\n"
+        "This receipt confirms arrival at none of the recipients and was not put into the records-office mailbox; no"
+        " sent time was recorded. The gateway's operator should look into the agency that signed it.",
+    ),
 }
 
 
@@ -84,11 +99,12 @@ class Notice:
     calendar_version: str
     reason_code: str | None = None
     problems: tuple[str, ...] = ()
-    recipient: str | None = None  # warning / non-delivery: which recipient is silent; mic-alert: whose receipt
+    recipient: str | None = None  # warning / non-delivery: which recipient is silent; alerts: whose receipt
     # acceptance: "number" and "code" the gateway assigned; mic-alert: "recipient_name", "stored_mic", "receipt_mic"
-    # and "receipt_sha256" (where the unconfirming receipt is kept)
+    # and "receipt_sha256" (where the unconfirming receipt is kept); receipt-alert: "recipient_name",
+    # "receipt_sha256" and "recipients" (the OrganIds the document was sent to)
     details: dict[str, str] = field(default_factory=dict)
-    cc: tuple[str, ...] = ()  # mic-alert: the operator's records office, so that the alert reaches more than a clerk
+    cc: tuple[str, ...] = ()  # alerts: the operator's records office, so that the alert reaches more than a clerk
 
     def key(self) -> str:
         """What makes a notice unique: one of each kind per submission (and recipient)."""
@@ -156,7 +172,7 @@ def build_notice(notice: Notice, signer: Signer, from_mailbox: str, domain: str)
         ("From", str(Address.parse(from_mailbox))),
         ("To", str(Address.parse(notice.to))),
         *([("Cc", ", ".join(str(Address.parse(cc)) for cc in notice.cc))] if notice.cc else []),
-        *([("Importance", "high")] if notice.kind is NoticeKind.MIC_ALERT else []),
+        *([("Importance", "high")] if notice.kind in ALERTS else []),
         ("Date", format_datetime(notice.at.astimezone(notice.effective_at.tzinfo))),  # when it was issued
         ("Message-ID", f"<{message_id}@{domain}>"),
         ("Subject", Header(f"{title_vi}: {notice.document_id or notice.submission}", "utf-8").encode(linesep="\r\n")),

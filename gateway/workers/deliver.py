@@ -10,6 +10,13 @@ cannot accept gets a signed status 02 receipt with the reason code instead. Ever
 A recipient hosted by a peer gateway gets a ``relay`` item instead — queued at acceptance already (``route``), or by
 this step for ``deliver`` items queued before that; a document a peer relayed to us arrives through an ``arrive``
 item and its receipt is relayed back to the sender's gateway, in the transaction that records the arrival.
+
+A peer gateway speaks only for the agencies it hosts: an ``arrive`` item whose sending agency (the edXML From, which
+the S/MIME signer must be) the registry does not place on the peer that handed it over (``payload["peer"]``, the
+gateway the relay listener authenticated by TLS certificate and DKIM) is refused with ``SENDER_NOT_HOSTED_BY_PEER``
+and a signed status 02 receipt, before its signature is even looked at. Every receipt of an ``arrive`` item goes back
+through that same peer: after the check it is the sender's gateway anyway, and when the check fails it is the only
+gateway known to have handled the document (our registry may be the stale one).
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from gateway.errors import LienthongError
 from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
 from gateway.queue import Task
-from gateway.receipts.mdn import DeliveryFacts, build_receipt
+from gateway.receipts.mdn import ARRIVED, REFUSED, DeliveryFacts, build_receipt
 from gateway.workers.routes import Route
 from gateway.workers.services import Services
 from registry.models import SequenceKind
@@ -130,7 +137,8 @@ def _take(services: Services, worker: str, task: str) -> bool:
             _relay_document(services, session, document_id, sender, to, mailbox, payload["blob"], now)
             queue.complete(session, item_id, worker, now)
             return True
-    return _arrive_and_route(services, worker, item_id, payload["blob"], to, mailbox, now)
+    peer = payload.get("peer") if task == Task.ARRIVE else None
+    return _arrive_and_route(services, worker, item_id, payload["blob"], to, mailbox, peer, now)
 
 
 def _sender_of(session: Session, document_id: str) -> str:
@@ -138,42 +146,70 @@ def _sender_of(session: Session, document_id: str) -> str:
     return document.organ_id if document is not None else ""
 
 
-Finish = Callable[[Session, str, Organization], None]
+Finish = Callable[[Session, str, Organization, str, str | None], None]
 
 
 def _arrive_and_route(
-    services: Services, worker: str, item_id: int, blob: str, to: Route, mailbox: str, now: datetime
+    services: Services, worker: str, item_id: int, blob: str, to: Route, mailbox: str, peer: str | None, now: datetime
 ) -> bool:
-    def finish(session: Session, receipt: str, sender: Organization) -> None:
-        """Route the receipt and close the item in the transaction that recorded the arrival (or the refusal)."""
-        home_of_sender = services.routes.of(session, sender.organ_id)
-        if home_of_sender is None or home_of_sender.gateway == services.gateway_name:
+    """``peer``: the gateway that relayed the document (``arrive``), None for a document accepted here."""
+
+    def finish(session: Session, receipt: str, sender: Organization, document_id: str, status: str | None) -> None:
+        """Route the receipt and close the item in the transaction that recorded the arrival (or the refusal).
+
+        ``receipt_sent`` says when the receipt left the recipient's side: for a sender hosted here that is now, the
+        receipt handed to this gateway's receipt worker in this transaction; for one on a peer it is when the relay
+        worker's SMTP transaction succeeds, recorded there. ``status`` None: a receipt built and routed before."""
+        home = services.routes.of(session, sender.organ_id)
+        via = peer or (home.gateway if home is not None else services.gateway_name)
+        if via == services.gateway_name:
             queue.enqueue(session, Task.RECEIPT, f"{Task.RECEIPT}:{receipt}", {"blob": receipt}, now)
+            if status is not None:
+                event = Event(
+                    EventKind.RECEIPT_SENT,
+                    now,
+                    document_id,
+                    to.organ_id,
+                    sender.organ_id,
+                    content_sha256=receipt,
+                    details={"status": status},
+                )
+                append(session, event)
         else:
+            # The registry's records office when it places the sender on that gateway, else the edXML From mailbox.
+            rcpt = home.mailbox if home is not None and home.gateway == via and home.mailbox else sender.email
             relay = {
                 "blob": receipt,
-                "peer": home_of_sender.gateway,
+                "peer": via,
                 "mail_from": mailbox,
-                "rcpt_tos": [home_of_sender.mailbox or sender.email],
+                "rcpt_tos": [rcpt],
                 "kind": "receipt",
+                "document_id": document_id,
+                "recipient": to.organ_id,
+                "sender": sender.organ_id,
+                "status": status,
             }
             queue.enqueue(session, Task.RELAY, f"{Task.RELAY}:{receipt}", relay, now)
         queue.complete(session, item_id, worker, now)
 
     try:
-        _arrive(services, services.blobs.get(blob), to, mailbox, now, finish)
+        _arrive(services, services.blobs.get(blob), to, mailbox, peer, now, finish)
     except LienthongError as exc:  # ours (no certificate for the recipient, storage): retry later
         with services.sessions.begin() as session:
             queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now, services.retry)
     return True
 
 
-def _verify(services: Services, raw: bytes, now: datetime) -> tuple[Envelope, DocumentHeader, VerificationResult]:
+def _verify(
+    services: Services, raw: bytes, peer: str | None, now: datetime
+) -> tuple[Envelope, DocumentHeader, VerificationResult]:
     try:
         envelope = parse(raw)
         if envelope.metadata is None or not isinstance(envelope.metadata.header, DocumentHeader):
             raise _Refusal("ENVELOPE_STRUCTURE", "not a document")
         header = envelope.metadata.header
+        if peer is not None:
+            _check_hosted_by(services, header.from_.organ_id, peer)
         sender = services.directory.lookup(header.from_.organ_id)
         mailboxes = frozenset(sender.mailboxes) if sender is not None else frozenset()
         result = services.verifier.verify_sync(raw, Sender(header.from_.organ_id, mailboxes))
@@ -188,20 +224,36 @@ def _verify(services: Services, raw: bytes, now: datetime) -> tuple[Envelope, Do
     return envelope, header, result
 
 
-def _arrive(services: Services, raw: bytes, to: Route, mailbox: str, now: datetime, finish: Finish) -> None:
+def _check_hosted_by(services: Services, sender: str, peer: str) -> None:
+    """Refuse a document a peer relayed for an agency the registry does not place on that peer."""
+    with services.sessions() as session:
+        home = services.routes.of(session, sender)
+    if home is None:
+        raise _Refusal("SENDER_UNKNOWN", f"sending agency {sender} is not in the registry (relayed by {peer!r})")
+    if home.gateway != peer:
+        log.warning(
+            "document from %s relayed by %r, but the registry has it on %r: refused", sender, peer, home.gateway
+        )
+        detail = f"sending agency {sender} is hosted by {home.gateway!r}, not by {peer!r} that relayed it"
+        raise _Refusal("SENDER_NOT_HOSTED_BY_PEER", detail)
+
+
+def _arrive(
+    services: Services, raw: bytes, to: Route, mailbox: str, peer: str | None, now: datetime, finish: Finish
+) -> None:
     """Deliver ``raw`` to ``to``'s records office; ``finish`` gets the signed receipt's blob digest and addressee."""
     recipient = to.organ_id
     try:
-        envelope, header, verified = _verify(services, raw, now)
+        envelope, header, verified = _verify(services, raw, peer, now)
     except _Refusal as refusal:
-        _refuse(services, raw, to, mailbox, refusal, now, finish)
+        _refuse(services, raw, to, mailbox, refusal, peer, now, finish)
         return
     raw_sha256 = hashlib.sha256(raw).hexdigest()
     with services.sessions.begin() as session:
         keys = {"document_id": header.document_id, "organ_id": recipient}
         existing = session.connection().execute(_RECEIPT_OF, keys).scalar()
         if existing is not None:
-            finish(session, existing, header.from_)
+            finish(session, existing, header.from_, header.document_id, None)
             return
         effective = services.calendar.effective(now, recipient)
         year = effective.effective_local.year
@@ -253,22 +305,18 @@ def _arrive(services: Services, raw: bytes, to: Route, mailbox: str, now: dateti
                 details={"incoming_number": number, "mailbox": mailbox, "mic": verified.mic},
             ),
         )
-        append(
-            session,
-            Event(
-                EventKind.RECEIPT_SENT,
-                now,
-                header.document_id,
-                recipient,
-                header.from_.organ_id,
-                content_sha256=receipt,
-            ),
-        )
-        finish(session, receipt, header.from_)
+        finish(session, receipt, header.from_, header.document_id, ARRIVED)
 
 
 def _refuse(
-    services: Services, raw: bytes, to: Route, mailbox: str, refusal: _Refusal, now: datetime, finish: Finish
+    services: Services,
+    raw: bytes,
+    to: Route,
+    mailbox: str,
+    refusal: _Refusal,
+    peer: str | None,
+    now: datetime,
+    finish: Finish,
 ) -> None:
     """A signed status 02 receipt with the reason; the document is not delivered to the records office."""
     try:
@@ -308,9 +356,10 @@ def _refuse(
                 effective_at=effective.effective_local,
                 calendar_version=effective.calendar_version,
                 reason_code=refusal.code,
+                details={"peer": peer} if peer is not None else {},
             ),
         )
-        finish(session, receipt, sender)
+        finish(session, receipt, sender, document_id, REFUSED)
 
 
 def _mic(raw: bytes) -> str:

@@ -28,7 +28,7 @@ from gateway.workers.services import Services
 log = logging.getLogger(__name__)
 
 _LEDGER = {NoticeKind.WARNING: EventKind.WARNING, NoticeKind.NON_DELIVERY: EventKind.NON_DELIVERY}
-_DETAILS = ("number", "code", "recipient_name", "stored_mic", "receipt_mic", "receipt_sha256")
+_DETAILS = ("number", "code", "recipient_name", "stored_mic", "receipt_mic", "receipt_sha256", "recipients")
 
 
 def notice_key(kind: NoticeKind, payload: dict[str, Any]) -> str:

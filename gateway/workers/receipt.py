@@ -7,21 +7,32 @@ document was signed, and the sent time is the moment the receipt is recorded her
 A MIC mismatch is a failure and an alert, never a warning and never "sent": the recipient is ``mic_mismatch`` with a
 ``receipt_mismatch`` ledger event, and since the receipt would read like an ordinary confirmation it is withheld from
 the sender's mailbox; a signed alert notice goes there (and to the operator) instead (``mic_alert``).
+
+A receipt signed by an agency the document was not sent to (its Final-Recipient's agency, which the S/MIME signer must
+be, is not among the document's recipients) confirms nothing: another trusted agency, or a gateway holding its key,
+would otherwise mark a delivery that never happened as sent. It is refused with ``RECEIPT_NOT_FROM_RECIPIENT``: no
+recipient row and no sent time, a ``receipt_rejected`` ledger event, the receipt withheld from the sender's mailbox
+and the same kind of signed alert (``receipt-alert``) queued for the sender's records office and the operator.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from certs.verify import Sender
 from gateway import queue
 from gateway.documents import OutgoingDocument, OutgoingRecipient
 from gateway.errors import LienthongError
 from gateway.ledger.events import Event, EventKind
-from gateway.ledger.store import append
+from gateway.ledger.store import LedgerEntry, append
 from gateway.queue import Task
 from gateway.receipts.mdn import REFUSED, ReceiptMismatch, check_mic, read_receipt
-from gateway.workers.mic_alert import queue_mic_alert
+from gateway.workers.mic_alert import queue_mic_alert, queue_receipt_alert
 from gateway.workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -55,6 +66,10 @@ def receipt_one(services: Services, worker: str) -> bool:
             )
             return True
         effective = services.calendar.effective(now, document.organ_id)
+        if recipient.organ_id not in document.recipients.split(","):
+            _reject(session, services, document, recipient.organ_id, receipt.final_recipient, digest, now)
+            queue.complete(session, item_id, worker, now)
+            return True
         try:
             check_mic(receipt, document.mic)
             state = "refused" if receipt.status_code == REFUSED else "sent"
@@ -100,3 +115,43 @@ def receipt_one(services: Services, worker: str) -> bool:
             services.mailboxes.deliver(sender_mailbox, raw, f"receipt-{digest[:40]}")
         queue.complete(session, item_id, worker, now)
     return True
+
+
+_REJECTED = select(LedgerEntry.payload).where(LedgerEntry.kind == EventKind.RECEIPT_REJECTED.value)
+
+
+def _reject(
+    session: Session,
+    services: Services,
+    document: OutgoingDocument,
+    signer: str,
+    final_recipient: str,
+    digest: str,
+    now: datetime,
+) -> None:
+    """Record and raise the alert for a receipt from an agency the document was not sent to, once per receipt."""
+    log.error(
+        "ALERT: receipt %s for %s is signed by %s (%s), not one of its recipients %s",
+        digest[:16], document.document_id, signer, final_recipient, document.recipients,
+    )  # fmt: skip
+    earlier = session.scalars(_REJECTED.where(LedgerEntry.document_id == document.document_id)).all()
+    if any(json.loads(payload).get("content_sha256") == digest for payload in earlier):
+        return  # recorded before (the item is run again after a crash): the alert's queue key is the same too
+    if not queue_receipt_alert(session, services, document, signer, digest, now):
+        log.error("ALERT: no records-office mailbox to alert for %s", document.document_id)
+    effective = services.calendar.effective(now, document.organ_id)
+    append(
+        session,
+        Event(
+            EventKind.RECEIPT_REJECTED,
+            now,
+            document.document_id,
+            document.organ_id,
+            counterpart=signer,
+            content_sha256=digest,
+            effective_at=effective.effective_local,
+            calendar_version=effective.calendar_version,
+            reason_code="RECEIPT_NOT_FROM_RECIPIENT",
+            details={"final_recipient": final_recipient, "recipients": document.recipients.split(",")},
+        ),
+    )

@@ -1,7 +1,8 @@
 """The relay client: hand a signed document or a receipt to the peer gateway that hosts its addressee.
 
 SMTP with STARTTLS to the peer named in the registry, presenting our gateway certificate and verifying the peer's
-against our trust anchors and its registered name. A 2xx is done (``relayed`` in the ledger for a document); a 4xx
+against our trust anchors and its registered name. A 2xx is done — ``relayed`` in the ledger for a document,
+``receipt_sent`` for a receipt (the moment it really left this gateway, not when it was built); a 4xx
 or a connection failure is retried with back-off; a 5xx is final — the item is marked failed for an operator and
 the reason kept. Addresses are re-checked before they go into an SMTP command. Sessions are kept open between
 messages to the same peer (``relay_connections.py``); the certificate check happens whenever one is opened.
@@ -103,19 +104,33 @@ def relay_one(services: Services, worker: str) -> bool:
         with services.sessions.begin() as session:
             queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now, services.retry)
         return True
+    handed_over = services.clock()  # the peer's 250: the time the ledger gives the step
+    details = {"peer": payload["peer"], "answer": answer[:200]}
     with services.sessions.begin() as session:
         if payload.get("kind") == "document":
-            append(
-                session,
-                Event(
-                    EventKind.RELAYED,
-                    now,
-                    payload.get("document_id"),
-                    None,
-                    counterpart=payload.get("recipient"),
-                    content_sha256=payload["blob"],
-                    details={"peer": payload["peer"], "answer": answer[:200]},
-                ),
+            event = Event(
+                EventKind.RELAYED,
+                handed_over,
+                payload.get("document_id"),
+                None,
+                counterpart=payload.get("recipient"),
+                content_sha256=payload["blob"],
+                details=details,
             )
+            append(session, event)
+        elif payload.get("kind") == "receipt":
+            # The recipient agency's receipt left for the sender's gateway (an item queued by an earlier version
+            # names neither agency nor status: the event still records the hand-over of those bytes).
+            status = {"status": payload["status"]} if payload.get("status") else {}
+            event = Event(
+                EventKind.RECEIPT_SENT,
+                handed_over,
+                payload.get("document_id"),
+                payload.get("recipient"),
+                counterpart=payload.get("sender"),
+                content_sha256=payload["blob"],
+                details={**details, **status},
+            )
+            append(session, event)
         queue.complete(session, item_id, worker, now)
     return True
