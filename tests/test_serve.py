@@ -12,11 +12,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from certs.store import CertificateRecord, CertKind
 from gateway import queue
+from gateway.cli.init import registry_sessions
 from gateway.home import Home
 from gateway.intake import SubmissionRecord
 from gateway.ledger.store import LedgerEntry, verify
@@ -171,3 +174,45 @@ def test_port_in_use_is_a_clear_error(demo_home: Home) -> None:
         result = failed_start(demo_home)
     assert result.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def _ready_to_serve(home: Home) -> None:
+    configure(home, free_port(), 0)
+    cli(home, "ca", "init")
+    cli(home, "cert", "issue", "tls", "--host", "localhost")
+    cli(home, "dkim", "keygen")
+
+
+@pytest.mark.parametrize("key", ["tls", "dkim"])
+def test_a_damaged_key_is_a_one_line_error_naming_its_file(demo_home: Home, key: str) -> None:
+    _ready_to_serve(demo_home)
+    if key == "tls":
+        [damaged] = [p for p in (demo_home.keys_dir / "certs").glob("*.key") if _is_tls_key(demo_home, p)]
+    else:
+        [damaged] = (demo_home.keys_dir / "dkim").glob("*.key")
+    damaged.write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+    result = failed_start(demo_home)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("lienthong: error: ")
+    assert str(damaged) in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def _is_tls_key(home: Home, key: Path) -> bool:
+    with registry_sessions(home)() as session:
+        records = session.scalars(select(CertificateRecord).where(CertificateRecord.kind == CertKind.TLS.value))
+        return any(record.key_file(home.keys_dir) == key for record in records)
+
+
+def test_a_bad_configuration_names_each_bad_key(demo_home: Home) -> None:
+    _ready_to_serve(demo_home)
+    text = demo_home.config_path.read_text(encoding="utf-8")
+    text = text.replace("[smtp]\n", '[smtp]\nmax_recipients = "lots"\nshutdown_grace = 3\n', 1)
+    demo_home.config_path.write_text(text, encoding="utf-8")
+    result = failed_start(demo_home)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "smtp.max_recipients = 'lots'" in lines[0]
+    assert "smtp.shutdown_grace: unknown key" in lines[0]
+    assert "docs/configuration.md" in lines[0]

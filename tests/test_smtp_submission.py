@@ -71,6 +71,24 @@ def test_implicit_tls_port_offers_auth(submission_server: SubmissionServer) -> N
         assert client.sendmail(CLERK.mailbox, [RECIPIENT], message()) == {}
 
 
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
+def test_both_advertised_mechanisms_log_in(submission_server: SubmissionServer, mechanism: str) -> None:
+    """Outlook and older clients use AUTH LOGIN, most others PLAIN: each is advertised, and each really works."""
+    with starttls_client(submission_server) as client:
+        assert set(client.esmtp_features["auth"].upper().split()) == {"PLAIN", "LOGIN"}
+        client.user, client.password = CLERK.login, PASSWORD
+        authenticator = client.auth_plain if mechanism == "PLAIN" else client.auth_login
+        code, _ = client.auth(mechanism, authenticator)
+        assert code == 235
+        assert client.sendmail(CLERK.mailbox, [RECIPIENT], message()) == {}
+    with starttls_client(submission_server) as client:
+        client.user, client.password = CLERK.login, "wrong"
+        authenticator = client.auth_plain if mechanism == "PLAIN" else client.auth_login
+        with pytest.raises(smtplib.SMTPAuthenticationError) as caught:
+            client.auth(mechanism, authenticator)
+        assert caught.value.smtp_code == 535
+
+
 def test_wrong_password_is_535(submission_server: SubmissionServer) -> None:
     with starttls_client(submission_server) as client, pytest.raises(smtplib.SMTPAuthenticationError) as caught:
         client.login(CLERK.login, "wrong")
