@@ -10,7 +10,9 @@ prints:
 - the cost floor: S/MIME signing + verification, SHA-256 and an fsync'd write of the same documents in one process
   with no SMTP and no parsing, and the ratio between the two;
 - CPU time per document in each gateway (with its PDF inspection workers), which, unlike the rates, does not
-  depend on what else the machine is doing, and the rate those figures allow on this machine's cores.
+  depend on what else the machine is doing, and the rate those figures allow on this machine's cores;
+- the library floor of a whole exchange (bench/exchange_floor.py): the CPU the signatures, verifications, PDF
+  inspections and fsync'd writes of one exchange cost with no gateway around them, and the rate that bounds.
 
 Targets (issue 5, 2-core machine): >= 100 documents/s end to end; acceptance p99 <= 100 ms at half that load.
 Run: .venv/bin/python bench/exchange.py [DOCUMENTS]
@@ -37,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select
 
 from bench.envelope import make_pdf
+from bench.exchange_floor import describe, exchange_floor
 from certs import context
 from certs.lifecycle import active_signer
 from certs.verify import Sender
@@ -196,6 +199,7 @@ def main() -> None:
         floor = cost_floor(province, batch[: min(count, 100)], folder)
         print(f"cost floor (sign + verify + SHA-256 + fsync, one process): {floor:.1f} documents/s")
         print(f"end to end / cost floor: {rate / floor:.2f}")
+        print(describe(exchange_floor(province.home, min(count, 50)), cores))
     finally:
         for gateway in (province, national):
             if gateway.process is not None and gateway.process.poll() is None:
