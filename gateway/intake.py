@@ -26,6 +26,7 @@ from gateway.blobs import BlobStore
 from gateway.calendar import Calendar
 from gateway.ledger.events import Event, EventKind
 from gateway.ledger.store import append
+from gateway.ledger.timeline import submitted_entry
 from gateway.queue import Task
 from gateway.reasons import reason
 from gateway.smtp.handler import Submission
@@ -107,7 +108,7 @@ class SubmissionIntake:
             )
             submission_id = int(inserted.scalar_one())
             effective = self.calendar.effective(now, submission.principal.organ_id)
-            append(
+            submitted = append(
                 session,
                 Event(
                     kind=EventKind.SUBMITTED,
@@ -119,7 +120,8 @@ class SubmissionIntake:
                     details={"submission": submission_id, "login": submission.principal.login},
                 ),
             )
-            queue.enqueue(
-                session, Task.PROCESS, f"{Task.PROCESS}:{submission_id}", {"submission": submission_id}, now=now
-            )
+            # The DocumentId is known only once the worker has parsed the bytes, and the ledger is never changed:
+            # the worker's accepted or refused event names this entry, which links it into the document's timeline.
+            payload = {"submission": submission_id, "submitted_entry": submitted_entry(submitted)}
+            queue.enqueue(session, Task.PROCESS, f"{Task.PROCESS}:{submission_id}", payload, now=now)
             return submission_id, False

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.home import Home
 from gateway.intake import SubmissionIntake
 from gateway.smtp.handler import Principal, SubmissionHandler, SubmissionLimits
+from gateway.smtp.mailboxes import MailboxOwners, any_agency
 from gateway.smtp.protocol import ConnectionCounter, CredentialCheck
 from gateway.smtp.relay import RelayHandler
 from gateway.smtp.server import ListenerOptions, start_relay, start_submission
@@ -58,7 +59,9 @@ async def start(home: Home, services: Services) -> Running:
     sessions = services.sessions
     intake = SubmissionIntake(sessions, services.blobs, services.calendar)
     smtp = settings.smtp
-    handler = SubmissionHandler(intake, SubmissionLimits(smtp.max_message_bytes, smtp.max_recipients))
+    limits = SubmissionLimits(smtp.max_message_bytes, smtp.max_recipients)
+    known = MailboxOwners(sessions, any_agency, settings.gateway.registry_cache_seconds)
+    handler = SubmissionHandler(intake, limits, known)
     certificate = gateway_certificate(home, sessions)
     context = server_context(home, certificate)
     check = credential_check(sessions)

@@ -129,6 +129,7 @@ def test_same_document_id_with_other_content_is_refused_with_a_notice(services: 
         assert states == ["accepted", "refused"]
         refused = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "refused")).one()
         assert refused.data()["reason_code"] == "DOCUMENT_ID_TAKEN"
+        assert refused.document_id == document_id(session)  # in that DocumentId's timeline: someone reused it
         notices = [i.data() for i in queue.listing(session, ("pending",)) if i.task == "notice"]
         assert [n["kind"] for n in notices] == ["acceptance", "non-acceptance"]
         assert notices[1]["reason_code"] == "DOCUMENT_ID_TAKEN"
@@ -145,6 +146,7 @@ def test_classified_document_is_refused_and_purged(services: Services) -> None:
         assert refused.data()["reason_code"] == "CLASSIFIED"
         assert refused.data()["content_sha256"] == record.content_sha256
         assert "MẬT" not in refused.payload.upper().replace("CLASSIFIED", "")
+        assert refused.document_id is None  # nor its number and notation: the ledger keeps the hash only
         assert session.scalars(select(OutgoingDocument)).all() == []
         [item] = [i for i in queue.listing(session) if i.task == "process"]
         assert item.state == "done"

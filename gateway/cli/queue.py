@@ -12,7 +12,7 @@ from gateway.cli.init import registry_sessions
 from gateway.cli.output import emit_rows, json_option
 from gateway.errors import NotFoundError
 from gateway.home import Home
-from gateway.ledger.store import entries_for
+from gateway.ledger.timeline import timeline
 
 _QUEUE_COLUMNS = (
     ("id", "ID"),
@@ -84,9 +84,10 @@ def document_group() -> None:
 @json_option
 @click.pass_obj
 def show_command(home: Home, document_id: str, as_json: bool) -> None:
-    """The document's timeline from the ledger: every event with its technical and effective time."""
+    """The document's timeline from the ledger: every event with its technical and effective time, from the
+    submission (refused ones included) on."""
     with registry_sessions(home)() as session:
-        entries = entries_for(session, document_id)
+        entries = timeline(session, document_id)
         if not entries:
             raise NotFoundError(f"document {document_id!r}: no ledger events (check the DocumentId)")
         rows: list[dict[str, Any]] = []
@@ -101,6 +102,7 @@ def show_command(home: Home, document_id: str, as_json: bool) -> None:
                     "hash": entry.entry_hash if as_json else entry.entry_hash[:16],
                     "content_sha256": data.get("content_sha256"),
                     "reason_code": data.get("reason_code"),
+                    "submission": data.get("details", {}).get("submission"),
                 }
             )
     emit_rows(rows, _TIMELINE_COLUMNS, as_json=as_json, title=None if as_json else document_id)

@@ -35,6 +35,12 @@ class Submission:
     data: bytes
 
 
+class Recipients(Protocol):
+    async def organ_of(self, mailbox: str) -> str | None:
+        """The OrganId of the agency whose records office ``mailbox`` is; None when no agency of the registry has it."""
+        ...
+
+
 class Intake(Protocol):
     async def accept(self, submission: Submission) -> str:
         """Persist durably, then return the SMTP reply (``250 2.0.0 ...`` or a reason's reply)."""
@@ -51,9 +57,14 @@ class SubmissionLimits:
 class SubmissionHandler:
     """aiosmtpd handler hooks (``handle_MAIL``, ``handle_RCPT``, ``handle_DATA``)."""
 
-    def __init__(self, intake: Intake, limits: SubmissionLimits | None = None) -> None:
+    def __init__(
+        self, intake: Intake, limits: SubmissionLimits | None = None, recipients: Recipients | None = None
+    ) -> None:
+        """``recipients`` None takes every well-formed address: for listener tests that run without a registry;
+        ``lienthong serve`` always passes the registry's (``gateway.smtp.mailboxes``)."""
         self.intake = intake
         self.limits = limits or SubmissionLimits()
+        self.recipients = recipients
 
     @staticmethod
     def _principal(session: Any) -> Principal | None:
@@ -88,8 +99,14 @@ class SubmissionHandler:
         declared = _declared_size(envelope.mail_options)
         if declared is not None and declared * (len(envelope.rcpt_tos) + 1) > self.limits.max_fanout_bytes:
             return reason("MESSAGE_TOO_BIG").smtp_reply("message size times recipients is over the limit")
-        if recipient not in envelope.rcpt_tos:
-            envelope.rcpt_tos.append(recipient)
+        if recipient in envelope.rcpt_tos:
+            return "250 2.1.5 Recipient OK"
+        # Last, after the checks that cost nothing: the sender hears of a mistyped or unknown records office now,
+        # not from a non-acceptance notice later; the recipients already taken stay in the transaction.
+        if self.recipients is not None and await self.recipients.organ_of(recipient) is None:
+            envelope.unknown_recipients = [*getattr(envelope, "unknown_recipients", ()), recipient]
+            return reason("RECIPIENT_UNKNOWN").smtp_reply(f"{recipient} is not a records office in the registry")
+        envelope.rcpt_tos.append(recipient)
         return "250 2.1.5 Recipient OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -101,6 +118,13 @@ class SubmissionHandler:
             return reason("MESSAGE_TOO_BIG").smtp_reply("message size times recipients is over the limit")
         problems = check_alignment(raw, envelope.mail_from, envelope.rcpt_tos, principal.mailbox)
         if problems:
+            unknown: list[str] = getattr(envelope, "unknown_recipients", [])
+            named = [*envelope.rcpt_tos, *unknown]
+            if unknown and not check_alignment(raw, envelope.mail_from, named, principal.mailbox):
+                # The headers still name a recipient refused at RCPT: a document goes to all its recipients or to
+                # none, so say which address to correct rather than that the headers disagree.
+                detail = f"{', '.join(unknown)}: not a records office in the registry; nothing was accepted"
+                return reason("RECIPIENT_UNKNOWN").smtp_reply(detail)
             first = problems[0]
             return first.reason.smtp_reply(f"{first.field}: {first.detail}" if first.field else first.detail)
         submission = Submission(

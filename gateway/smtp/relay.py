@@ -33,10 +33,10 @@ from gateway.errors import InputError, LienthongError
 from gateway.queue import Task
 from gateway.reasons import reason
 from gateway.smtp import pinning
+from gateway.smtp.mailboxes import MailboxOwners, hosted_here
 from gateway.smtp.pinning import PinMismatch
 from gateway.smtp.tls import peer_names
 from gateway.ttl_cache import TtlCache
-from registry import agencies
 from registry.models import PeerGateway
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class RelayHandler:
         self.max_message_bytes = max_message_bytes
         self.lookup = _RememberedKeys(dkim.RegistryLookup(sessions), ttl_seconds)
         self._peers: TtlCache[frozenset[str], tuple[_PeerRow, ...]] = TtlCache(ttl_seconds)
-        self._mailboxes: TtlCache[str, str | None] = TtlCache(ttl_seconds)
+        self.hosted = MailboxOwners(sessions, hosted_here(gateway_name), ttl_seconds)
 
     def _peer_rows(self, names: frozenset[str]) -> tuple[_PeerRow, ...]:
         def load() -> tuple[_PeerRow, ...]:
@@ -133,16 +133,6 @@ class RelayHandler:
         envelope.recipients = []
         return "250 2.1.0 Sender OK"
 
-    def _hosted(self, mailbox: str) -> str | None:
-        def load() -> str | None:
-            with self.sessions() as session:
-                agency = agencies.by_mailbox(session, mailbox)
-                if agency is None or agency.gateway != self.gateway_name or not agency.active:
-                    return None
-                return agency.organ_id
-
-        return self._mailboxes.get(mailbox, load, keep=lambda organ_id: organ_id is not None)
-
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
         if getattr(envelope, "peer", None) is None:
             return "503 5.5.1 MAIL first"
@@ -152,7 +142,7 @@ class RelayHandler:
             return f"553 5.1.3 {exc.message}"
         if len(envelope.rcpt_tos) >= self.max_recipients:
             return f"452 4.5.3 Too many recipients (at most {self.max_recipients} per message)"
-        organ_id = self._mailboxes.peek(recipient) or await asyncio.to_thread(self._hosted, recipient)
+        organ_id = await self.hosted.organ_of(recipient)
         if organ_id is None:
             return reason("RECIPIENT_UNKNOWN").smtp_reply(f"{recipient} is not a records office hosted here")
         envelope.rcpt_tos.append(recipient)

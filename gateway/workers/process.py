@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -40,7 +40,8 @@ from gateway.envelope.validate import is_refusal, validate
 from gateway.errors import LienthongError
 from gateway.intake import SubmissionRecord
 from gateway.ledger.events import Event, EventKind
-from gateway.ledger.store import append
+from gateway.ledger.store import LedgerEntry, append
+from gateway.ledger.timeline import SUBMITTED_ENTRY
 from gateway.queue import Task
 from gateway.receipts.notice import NoticeKind, problem_lines
 from gateway.workers.clerk_intake import as_envelope, vietnamese_field
@@ -55,6 +56,7 @@ from registry.sequences import allocate
 
 log = logging.getLogger(__name__)
 
+_DOCUMENT_ID_COLUMN = LedgerEntry.__table__.c.document_id.type.length  # type: ignore[attr-defined]
 _MAX_TAKEN = 100  # hand-given numbers in a row the allocation skips before it gives up (and retries later)
 
 # The submission row is read once and written once per item: Core statements, not ORM gets and flushes.
@@ -70,6 +72,18 @@ _MAIL_FROM = select(SubmissionRecord.mail_from).where(SubmissionRecord.id == bin
 _STATE = update(SubmissionRecord).where(SubmissionRecord.id == bindparam("submission")).values(state=bindparam("state"))
 
 
+class _Submitted(NamedTuple):
+    """The submission an item is about, as its events name it."""
+
+    id: int
+    sha256: str  # of the submitted bytes (a clerk's mail: before conversion)
+    entry: dict[str, Any] | None  # link to its ``submitted`` ledger entry; None for an item queued before it was kept
+
+    def details(self) -> dict[str, Any]:
+        """What every event of this submission records of it: the link puts it into the document's timeline."""
+        return {"submission": self.id} if self.entry is None else {"submission": self.id, SUBMITTED_ENTRY: self.entry}
+
+
 def process_one(services: Services, worker: str) -> bool:
     """Do one ``process`` item; False when there was nothing to do."""
     now = services.clock()
@@ -77,12 +91,15 @@ def process_one(services: Services, worker: str) -> bool:
         item = queue.claim(session, worker, now, services.lease, tasks=(Task.PROCESS,))
         if item is None:
             return False
-        item_id, submission_id = item.id, int(item.data()["submission"])
+        payload = item.data()
+        item_id, submission_id = item.id, int(payload["submission"])
         record = session.connection().execute(_SUBMISSION, {"submission": submission_id}).first()
         if record is None:
             queue.fail(session, item_id, worker, f"submission {submission_id} not found", now, services.retry)
             return True
         organ_id, digest, received_at = record.organ_id, record.content_sha256, record.received_at
+    submission = _Submitted(submission_id, digest, payload.get(SUBMITTED_ENTRY))
+    parsed: Envelope | None = None
     try:
         raw = services.blobs.get(digest)
         raw = as_envelope(raw, organ_id, services.directory, services.inspector, received_at)
@@ -100,19 +117,31 @@ def process_one(services: Services, worker: str) -> bool:
         if verified is not None:
             require_number(header)
     except EnvelopeError as error:
-        _refuse(services, worker, item_id, submission_id, organ_id, digest, error, now)
+        _refuse(services, worker, item_id, submission, organ_id, error, now, _claimed_id(parsed, organ_id))
         return True
     except (PdfInspectionUnavailable, LienthongError, OSError) as exc:  # ours to fix: retry later
         with services.sessions.begin() as session:
             queue.fail(session, item_id, worker, f"{type(exc).__name__}: {exc}", now, services.retry)
         return True
     if is_unnumbered(header):
-        _accept_unnumbered(services, worker, item_id, (submission_id, digest), organ_id or "", envelope, header, now)
+        _accept_unnumbered(services, worker, item_id, submission, organ_id or "", envelope, header, now)
     else:
-        _accept(
-            services, worker, item_id, (submission_id, digest), organ_id or "", envelope, header, raw, now, verified
-        )
+        _accept(services, worker, item_id, submission, organ_id or "", envelope, header, raw, now, verified)
     return True
+
+
+def _claimed_id(parsed: Envelope | None, organ_id: str | None) -> str | None:
+    """The DocumentId a refused envelope gives itself, for its timeline: only a complete one in the namespace of the
+    submitting agency (it starts with the sender's OrganId), so that nobody's refusal lands in another agency's."""
+    if parsed is None or parsed.metadata is None or not isinstance(parsed.metadata.header, DocumentHeader):
+        return None
+    header = parsed.metadata.header
+    document_id = header.document_id
+    if organ_id is None or header.from_.organ_id != organ_id or is_unnumbered(header):
+        return None
+    if not document_id.startswith(f"{organ_id},") or len(document_id) > _DOCUMENT_ID_COLUMN:
+        return None
+    return document_id
 
 
 def _document_header(envelope: Envelope, organ_id: str | None) -> DocumentHeader:
@@ -131,7 +160,7 @@ def _accept(
     services: Services,
     worker: str,
     item_id: int,
-    submission: tuple[int, str],
+    submission: _Submitted,
     organ_id: str,
     envelope: Envelope,
     header: DocumentHeader,
@@ -139,7 +168,7 @@ def _accept(
     now: datetime,
     presigned: VerificationResult | None = None,
 ) -> None:
-    submission_id = submission[0]
+    submission_id = submission.id
     print_ = fingerprint(envelope, header)
     with services.sessions.begin() as session:
         existing = session.connection().execute(_ACCEPTED_AS, {"document": header.document_id}).first()
@@ -167,12 +196,12 @@ def _accept(
             return
     detail = f"{header.document_id} was accepted earlier with different content: give this document its own number"
     error = EnvelopeError.of("DOCUMENT_ID_TAKEN", "DocumentId", detail)
-    _refuse(services, worker, item_id, submission_id, organ_id, submission[1], error, now)
+    _refuse(services, worker, item_id, submission, organ_id, error, now, header.document_id)
 
 
 @dataclass(frozen=True, slots=True)
 class _Accepted:
-    submission: tuple[int, str]  # id, SHA-256 of the submitted bytes (a clerk's mail: before conversion)
+    submission: _Submitted
     organ_id: str
     message_id: str  # of the message that travels
     header: DocumentHeader
@@ -187,7 +216,7 @@ def _record(services: Services, session: Session, signer: Signer | None, accepte
     """Sign, store, record, queue the deliveries and the acceptance notice: the caller's transaction commits.
 
     ``signer`` None: the agency signed the envelope itself (``accepted.presigned``), the gateway adds DKIM only."""
-    header, organ_id, (submission_id, submitted_sha256) = accepted.header, accepted.organ_id, accepted.submission
+    header, organ_id, submission_id = accepted.header, accepted.organ_id, accepted.submission.id
     if signer is None:
         outgoing = dkim_only(accepted.raw, services.domain, services.dkim_keys)
     else:
@@ -214,8 +243,8 @@ def _record(services: Services, session: Session, signer: Signer | None, accepte
             "submitted_fingerprint": accepted.fingerprint,
         },
     )
-    details: dict[str, Any] = {"submission": submission_id, "mic": outgoing.mic, "recipients": recipients}
-    details["submitted_sha256"] = submitted_sha256
+    details: dict[str, Any] = {**accepted.submission.details(), "mic": outgoing.mic, "recipients": recipients}
+    details["submitted_sha256"] = accepted.submission.sha256
     if accepted.presigned is not None:  # signed by the agency itself, with this certificate
         details["agency_signed"] = accepted.presigned.serial_hex
     if accepted.number is not None:
@@ -257,14 +286,14 @@ def _accept_unnumbered(
     services: Services,
     worker: str,
     item_id: int,
-    submission: tuple[int, str],
+    submission: _Submitted,
     organ_id: str,
     envelope: Envelope,
     header: DocumentHeader,
     now: datetime,
 ) -> None:
     """Number, rebuild, sign and record in the transaction that allocates the number (docs/workers.md)."""
-    submission_id = submission[0]
+    submission_id = submission.id
     print_ = fingerprint(envelope, header)
     with services.sessions.begin() as session:  # reads only: settle the cheap cases before taking the write lock
         earlier = _earlier(session, organ_id, envelope.message_id)
@@ -323,18 +352,18 @@ def _already_numbered(
     services: Services,
     worker: str,
     item_id: int,
-    submission: tuple[int, str],
+    submission: _Submitted,
     organ_id: str,
     print_: str,
     earlier: OutgoingDocument,
     now: datetime,
 ) -> None:
     """A retried submission gets the number it got the first time; a reused Message-ID is the sender's error."""
-    submission_id, digest = submission
+    submission_id = submission.id
     if earlier.submitted_fingerprint != print_:
         detail = f"{earlier.document_id} was numbered under this Message-ID: give each document its own"
         error = EnvelopeError.of("HEADER_INVALID", "Message-ID", detail)
-        _refuse(services, worker, item_id, submission_id, organ_id, digest, error, now)
+        _refuse(services, worker, item_id, submission, organ_id, error, now)
         return
     with services.sessions.begin() as session:
         if earlier.submission_id != submission_id:
@@ -349,23 +378,29 @@ def _refuse(
     services: Services,
     worker: str,
     item_id: int,
-    submission_id: int,
+    submission: _Submitted,
     organ_id: str | None,
-    digest: str,
     error: EnvelopeError,
     now: datetime,
+    document_id: str | None = None,
 ) -> None:
+    """``document_id``: the one the refused envelope claims, when it is safe to file the refusal under it (never for
+    Art. 4.1 content, of which the ledger keeps the hash only)."""
+    submission_id, digest = submission.id, submission.sha256
     forbidden = is_refusal(error)
+    if forbidden:
+        document_id = None
     with services.sessions.begin() as session:
         append(
             session,
             Event(
                 EventKind.REFUSED,
                 now,
+                document_id,
                 organ_id=organ_id,
                 content_sha256=digest,
                 reason_code=error.primary.code,
-                details={"submission": submission_id, "problems": [_problem(p) for p in error.problems]},
+                details={**submission.details(), "problems": [_problem(p) for p in error.problems]},
             ),
         )
         refusal = {
