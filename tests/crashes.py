@@ -28,10 +28,16 @@ from tests.gateways import Gateway, start
 @dataclass
 class Victim:
     """A gateway the killer may kill, and what the kills hit: the tasks of the queue items its workers held (claimed,
-    lease running) at each kill, so that a run can show it killed relaying, arrivals and receipts, not only idling."""
+    lease running) at each kill, so that a run can show it killed relaying, arrivals and receipts, not only idling.
+
+    ``steps``: the tasks a kill should interrupt. A step takes a few milliseconds of a second, so a kill at a moment
+    picked by the clock alone mostly finds the workers idle or in the longest step; with ``steps``, each kill first
+    waits (a moment at most) until the workers hold an item of one of them, drawn at random — still a random moment,
+    but one inside that step."""
 
     name: str
     gateway: Gateway
+    steps: tuple[str, ...] = ()
     kills: int = 0
     held: list[tuple[str, ...]] = field(default_factory=list)
     sessions: sessionmaker[Session] = field(init=False)
@@ -45,11 +51,22 @@ class Victim:
             claimed = select(QueueItem.task).where(QueueItem.state == State.CLAIMED.value, QueueItem.lease_until > now)
             return tuple(sorted(session.scalars(claimed)))
 
+    def await_step(self, step: str, seconds: float, done: threading.Event) -> tuple[str, ...] | None:
+        """Poll until the workers hold a ``step`` item: what they hold then, or None after ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not done.is_set():
+            if step in (held := self.held_tasks()):
+                return held
+            time.sleep(0.005)
+        return None
+
 
 class Killer:
     """SIGKILLs a randomly chosen gateway every ``pause`` seconds (a random span) from a thread of its own while used
-    as a context manager, and restarts it before the next kill. ``kill`` may also be called directly (after the
-    thread stopped): one lock keeps a kill and its restart together."""
+    as a context manager, and restarts it before the next kill. The victims are drawn in rounds, each once per round
+    in a random order: with a plain draw of one of two gateways, a dozen kills leave one of them fewer than three about
+    once in thirty runs. ``kill`` may also be called directly (after the thread stopped): one lock keeps a kill and
+    its restart together."""
 
     def __init__(self, victims: Sequence[Victim], rng: random.Random, pause: tuple[float, float]) -> None:
         self.victims = victims
@@ -60,11 +77,12 @@ class Killer:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.error: BaseException | None = None
 
-    def kill(self, victim: Victim) -> None:
+    def kill(self, victim: Victim, held: tuple[str, ...] | None = None) -> None:
+        """``held``: what the victim's workers were seen holding a moment ago; looked up now when not given."""
         with self.lock:
             process = victim.gateway.process
             assert process is not None
-            victim.held.append(victim.held_tasks())  # just before: its workers may still finish them as it dies
+            victim.held.append(victim.held_tasks() if held is None else held)  # just before: workers may still finish
             process.send_signal(signal.SIGKILL)
             process.wait(30)
             victim.kills += 1
@@ -75,8 +93,13 @@ class Killer:
 
     def _run(self) -> None:
         try:
+            rounds: list[Victim] = []
             while not self.done.wait(self.rng.uniform(*self.pause)):
-                self.kill(self.rng.choice(self.victims))
+                rounds = rounds or self.rng.sample(list(self.victims), len(self.victims))
+                victim = rounds.pop()
+                held = victim.await_step(self.rng.choice(victim.steps), 3.0, self.done) if victim.steps else None
+                if not self.done.is_set():
+                    self.kill(victim, held)
         except BaseException as exc:  # a gateway that did not come back: the test must say so, not wait for it
             self.error = exc
             raise
