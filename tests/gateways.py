@@ -1,5 +1,5 @@
 """Two real gateways on loopback — a province and a national axis — each with its own CA, registry and ports, set up
-to trust each other: shared by the federation tests and bench/exchange.py."""
+to trust each other: shared by the federation tests, the crash tests (tests/crashes.py) and bench/exchange.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -57,8 +57,12 @@ def trust_other(home: Home, other: Home) -> str:
     return f'\n[trust]\nanchors = ["{root}"]\ncrls = ["{crl}"]\n'
 
 
-def make_pair(tmp_path: Path, retry_base_seconds: float = 1.0) -> tuple[Gateway, Gateway]:
-    """A province gateway (the demo, with its CA) and a national axis gateway, each trusting the other."""
+def make_pair(
+    tmp_path: Path, retry_base_seconds: float = 1.0, queue: Mapping[str, float] | None = None
+) -> tuple[Gateway, Gateway]:
+    """A province gateway (the demo, with its CA) and a national axis gateway, each trusting the other. ``queue``:
+    more ``[queue]`` settings for both (the crash test shortens the lease, so that a killed worker's items return
+    within seconds)."""
     # Province gateway: the demo, with its own CA.
     province = Gateway(Home(tmp_path / "camau"), free_port(), free_port())
     cli(province.home, "init", "--demo", "--with-pki")
@@ -82,7 +86,8 @@ def make_pair(tmp_path: Path, retry_base_seconds: float = 1.0) -> tuple[Gateway,
     cli(national.home, "agency", "add", STC, "--name", "Sở Tài chính tỉnh Cà Mau", "--short", "STC",
         "--mail", STC_MAIL, "--gateway", "camau")  # fmt: skip
     # Retries start after one second here (a minute by default), so that the outage test stays short.
-    retry = f"\n[queue]\nretry_base_seconds = {retry_base_seconds}\n"
+    settings = {"retry_base_seconds": retry_base_seconds, **(queue or {})}
+    retry = "\n[queue]\n" + "".join(f"{key} = {value}\n" for key, value in settings.items())
     set_config(province.home, province.submission, province.relay, trust_other(province.home, national.home) + retry)
     set_config(national.home, national.submission, national.relay, trust_other(national.home, province.home) + retry)
     province.home, national.home = Home(province.home.root), Home(national.home.root)
@@ -92,12 +97,13 @@ def make_pair(tmp_path: Path, retry_base_seconds: float = 1.0) -> tuple[Gateway,
 
 
 def start(gateway: Gateway) -> None:
-    """Start ``lienthong serve``; its log goes to ``serve.log`` in the home (an unread pipe would fill and block it)."""
+    """Start ``lienthong serve``; its log goes to ``serve.log`` in the home (an unread pipe would fill and block it).
+    Returns once every listener is up: submission, and relay unless its port is 0 (a gateway without peers)."""
     log = gateway.home.root / "serve.log"
     with log.open("ab") as sink:
         gateway.process = spawn_serve(gateway.home, sink)
     assert gateway.process.stdout is not None
-    lines = [gateway.process.stdout.readline() for _ in range(2)]
+    lines = [gateway.process.stdout.readline() for _ in range(2 if gateway.relay else 1)]
     assert all("listening on 127.0.0.1:" in line for line in lines), [*lines, log.read_text(errors="replace")[-2000:]]
 
 

@@ -24,3 +24,10 @@ def maildir_messages(home: Home, address: str, kind: str | None = None) -> list[
     box = mailbox.Maildir(folder, create=False)
     found = [box.get_bytes(key) for key in box.keys()]  # noqa: SIM118
     return [raw for raw in found if kind is None or kind_of(raw) == kind]
+
+
+def document_ids(raws: list[bytes]) -> list[str]:
+    """The Lienthong-Document-Id of each message, in order (repeats kept: the crash tests count them)."""
+    found = [re.search(rb"(?m)^Lienthong-Document-Id: (.+?)\r$", raw) for raw in raws]
+    assert all(found), "a message without Lienthong-Document-Id"
+    return [match.group(1).decode() for match in found if match]
