@@ -16,6 +16,7 @@ same way; every ``accepted`` event names the submitted bytes' hash (``submitted_
 
 An envelope the agency system already S/MIME-signed itself is verified against the account's agency, validated,
 and sent on unchanged behind the gateway's DKIM signature (``presigned``); it must already carry its number.
+Refusals, and what every outcome records of its submission, are in ``refusal``.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,22 +34,22 @@ from certs.lifecycle import Signer
 from certs.verify import VerificationResult
 from gateway import queue
 from gateway.documents import OutgoingDocument
-from gateway.envelope.errors import EnvelopeError, PdfInspectionUnavailable, Problem
+from gateway.envelope.errors import EnvelopeError, PdfInspectionUnavailable
 from gateway.envelope.model import DocumentHeader, Kind
 from gateway.envelope.parse import Envelope, parse
-from gateway.envelope.validate import is_refusal, validate
+from gateway.envelope.validate import validate
 from gateway.errors import LienthongError
 from gateway.intake import SubmissionRecord
 from gateway.ledger.events import Event, EventKind
-from gateway.ledger.store import LedgerEntry, append
+from gateway.ledger.store import append
 from gateway.ledger.timeline import SUBMITTED_ENTRY
 from gateway.queue import Task
-from gateway.receipts.notice import NoticeKind, problem_lines
-from gateway.workers.clerk_intake import as_envelope, vietnamese_field
+from gateway.receipts.notice import NoticeKind
+from gateway.workers.clerk_intake import as_envelope
 from gateway.workers.deliver import route
-from gateway.workers.notices import enqueue_notice
 from gateway.workers.numbering import fingerprint, is_unnumbered, issue_year, rebuild
 from gateway.workers.presigned import require_number, verify_submitted
+from gateway.workers.refusal import Submitted, claimed_id, finish, notify, refuse
 from gateway.workers.services import Services
 from gateway.workers.signing import dkim_only, sign_outgoing
 from registry.models import SequenceKind
@@ -56,7 +57,6 @@ from registry.sequences import allocate
 
 log = logging.getLogger(__name__)
 
-_DOCUMENT_ID_COLUMN = LedgerEntry.__table__.c.document_id.type.length  # type: ignore[attr-defined]
 _MAX_TAKEN = 100  # hand-given numbers in a row the allocation skips before it gives up (and retries later)
 
 # The submission row is read once and written once per item: Core statements, not ORM gets and flushes.
@@ -68,20 +68,6 @@ _ACCEPTED_AS = select(OutgoingDocument.submission_id, OutgoingDocument.submitted
     OutgoingDocument.document_id == bindparam("document")
 )
 _RECORD = insert(OutgoingDocument)
-_MAIL_FROM = select(SubmissionRecord.mail_from).where(SubmissionRecord.id == bindparam("submission"))
-_STATE = update(SubmissionRecord).where(SubmissionRecord.id == bindparam("submission")).values(state=bindparam("state"))
-
-
-class _Submitted(NamedTuple):
-    """The submission an item is about, as its events name it."""
-
-    id: int
-    sha256: str  # of the submitted bytes (a clerk's mail: before conversion)
-    entry: dict[str, Any] | None  # link to its ``submitted`` ledger entry; None for an item queued before it was kept
-
-    def details(self) -> dict[str, Any]:
-        """What every event of this submission records of it: the link puts it into the document's timeline."""
-        return {"submission": self.id} if self.entry is None else {"submission": self.id, SUBMITTED_ENTRY: self.entry}
 
 
 def process_one(services: Services, worker: str) -> bool:
@@ -98,7 +84,7 @@ def process_one(services: Services, worker: str) -> bool:
             queue.fail(session, item_id, worker, f"submission {submission_id} not found", now, services.retry)
             return True
         organ_id, digest, received_at = record.organ_id, record.content_sha256, record.received_at
-    submission = _Submitted(submission_id, digest, payload.get(SUBMITTED_ENTRY))
+    submission = Submitted(submission_id, digest, payload.get(SUBMITTED_ENTRY))
     parsed: Envelope | None = None
     try:
         raw = services.blobs.get(digest)
@@ -117,7 +103,7 @@ def process_one(services: Services, worker: str) -> bool:
         if verified is not None:
             require_number(header)
     except EnvelopeError as error:
-        _refuse(services, worker, item_id, submission, organ_id, error, now, _claimed_id(parsed, organ_id))
+        refuse(services, worker, item_id, submission, organ_id, error, now, claimed_id(parsed, organ_id))
         return True
     except (PdfInspectionUnavailable, LienthongError, OSError) as exc:  # ours to fix: retry later
         with services.sessions.begin() as session:
@@ -128,20 +114,6 @@ def process_one(services: Services, worker: str) -> bool:
     else:
         _accept(services, worker, item_id, submission, organ_id or "", envelope, header, raw, now, verified)
     return True
-
-
-def _claimed_id(parsed: Envelope | None, organ_id: str | None) -> str | None:
-    """The DocumentId a refused envelope gives itself, for its timeline: only a complete one in the namespace of the
-    submitting agency (it starts with the sender's OrganId), so that nobody's refusal lands in another agency's."""
-    if parsed is None or parsed.metadata is None or not isinstance(parsed.metadata.header, DocumentHeader):
-        return None
-    header = parsed.metadata.header
-    document_id = header.document_id
-    if organ_id is None or header.from_.organ_id != organ_id or is_unnumbered(header):
-        return None
-    if not document_id.startswith(f"{organ_id},") or len(document_id) > _DOCUMENT_ID_COLUMN:
-        return None
-    return document_id
 
 
 def _document_header(envelope: Envelope, organ_id: str | None) -> DocumentHeader:
@@ -160,7 +132,7 @@ def _accept(
     services: Services,
     worker: str,
     item_id: int,
-    submission: _Submitted,
+    submission: Submitted,
     organ_id: str,
     envelope: Envelope,
     header: DocumentHeader,
@@ -182,26 +154,26 @@ def _accept(
                 submission, organ_id, envelope.message_id, header, raw, fingerprint=print_, presigned=presigned
             )
             _record(services, session, signer, accepted, now)
-            _finish(session, item_id, worker, submission_id, "accepted", now)
+            finish(session, item_id, worker, submission_id, "accepted", now)
             return
         if existing.submission_id == submission_id:  # this item again after a crash: its work committed already
-            _finish(session, item_id, worker, submission_id, "accepted", now)
+            finish(session, item_id, worker, submission_id, "accepted", now)
             return
         if existing.submitted_fingerprint in (print_, None):  # None: accepted before fingerprints were kept
             # The same document submitted again (a client that never saw our 250 retries): delivered once, and
             # the sender is told it was accepted, as the first time.
             notice = _numbering(header.document_id, None, str(header.code))
-            _notify(session, NoticeKind.ACCEPTANCE, submission_id, organ_id, notice, now)
-            _finish(session, item_id, worker, submission_id, "duplicate", now)
+            notify(session, NoticeKind.ACCEPTANCE, submission_id, organ_id, notice, now)
+            finish(session, item_id, worker, submission_id, "duplicate", now)
             return
     detail = f"{header.document_id} was accepted earlier with different content: give this document its own number"
     error = EnvelopeError.of("DOCUMENT_ID_TAKEN", "DocumentId", detail)
-    _refuse(services, worker, item_id, submission, organ_id, error, now, header.document_id)
+    refuse(services, worker, item_id, submission, organ_id, error, now, header.document_id)
 
 
 @dataclass(frozen=True, slots=True)
 class _Accepted:
-    submission: _Submitted
+    submission: Submitted
     organ_id: str
     message_id: str  # of the message that travels
     header: DocumentHeader
@@ -265,7 +237,7 @@ def _record(services: Services, session: Session, signer: Signer | None, accepte
     for recipient in recipients:  # a peer gateway's recipient goes straight to the relay (docs/workers.md)
         route(services, session, header.document_id, organ_id, recipient, stored, now)
     notice = _numbering(header.document_id, accepted.number, str(header.code))
-    _notify(session, NoticeKind.ACCEPTANCE, submission_id, organ_id, notice, now)
+    notify(session, NoticeKind.ACCEPTANCE, submission_id, organ_id, notice, now)
 
 
 def _numbering(document_id: str, number: int | None, code: str) -> dict[str, Any]:
@@ -286,7 +258,7 @@ def _accept_unnumbered(
     services: Services,
     worker: str,
     item_id: int,
-    submission: _Submitted,
+    submission: Submitted,
     organ_id: str,
     envelope: Envelope,
     header: DocumentHeader,
@@ -327,7 +299,7 @@ def _accept_unnumbered(
                 submission, organ_id, message_id, numbered, rebuilt, number, envelope.message_id, print_
             )
             _record(services, session, signer, accepted, now)
-            _finish(session, item_id, worker, submission_id, "accepted", now)
+            finish(session, item_id, worker, submission_id, "accepted", now)
     except _Earlier as found:
         _already_numbered(services, worker, item_id, submission, organ_id, print_, found.document, now)
     except (LienthongError, EnvelopeError, IntegrityError, ValueError, OSError) as exc:  # rolled back: no number
@@ -352,7 +324,7 @@ def _already_numbered(
     services: Services,
     worker: str,
     item_id: int,
-    submission: _Submitted,
+    submission: Submitted,
     organ_id: str,
     print_: str,
     earlier: OutgoingDocument,
@@ -363,71 +335,12 @@ def _already_numbered(
     if earlier.submitted_fingerprint != print_:
         detail = f"{earlier.document_id} was numbered under this Message-ID: give each document its own"
         error = EnvelopeError.of("HEADER_INVALID", "Message-ID", detail)
-        _refuse(services, worker, item_id, submission, organ_id, error, now)
+        refuse(services, worker, item_id, submission, organ_id, error, now)
         return
     with services.sessions.begin() as session:
         if earlier.submission_id != submission_id:
             code = earlier.document_id.split(",", 2)[2]  # "{OrganId},{yyyy/MM/dd},{number}/{notation}"
             notice = _numbering(earlier.document_id, earlier.assigned_number, code)
-            _notify(session, NoticeKind.ACCEPTANCE, submission_id, organ_id, notice, now)
+            notify(session, NoticeKind.ACCEPTANCE, submission_id, organ_id, notice, now)
         state = "accepted" if earlier.submission_id == submission_id else "duplicate"
-        _finish(session, item_id, worker, submission_id, state, now)
-
-
-def _refuse(
-    services: Services,
-    worker: str,
-    item_id: int,
-    submission: _Submitted,
-    organ_id: str | None,
-    error: EnvelopeError,
-    now: datetime,
-    document_id: str | None = None,
-) -> None:
-    """``document_id``: the one the refused envelope claims, when it is safe to file the refusal under it (never for
-    Art. 4.1 content, of which the ledger keeps the hash only)."""
-    submission_id, digest = submission.id, submission.sha256
-    forbidden = is_refusal(error)
-    if forbidden:
-        document_id = None
-    with services.sessions.begin() as session:
-        append(
-            session,
-            Event(
-                EventKind.REFUSED,
-                now,
-                document_id,
-                organ_id=organ_id,
-                content_sha256=digest,
-                reason_code=error.primary.code,
-                details={**submission.details(), "problems": [_problem(p) for p in error.problems]},
-            ),
-        )
-        refusal = {
-            "reason_code": error.primary.code,
-            "problems": list(problem_lines([(p.code, vietnamese_field(p.field)) for p in error.problems])),
-        }
-        _notify(session, NoticeKind.NON_ACCEPTANCE, submission_id, organ_id, refusal, now)
-        _finish(session, item_id, worker, submission_id, "refused", now)
-    if forbidden:
-        # Art. 4.1: nothing of a classified document or a denunciation is kept; the ledger holds its hash only.
-        services.blobs.purge(digest)
-
-
-def _notify(
-    session: Session, kind: NoticeKind, submission_id: int, organ_id: str | None, extra: dict[str, Any], now: datetime
-) -> None:
-    mail_from = session.connection().execute(_MAIL_FROM, {"submission": submission_id}).scalar()
-    if mail_from is not None:
-        payload = {"to": mail_from, "sender": organ_id, "submission": submission_id, **extra}
-        enqueue_notice(session, kind, payload, now)
-
-
-def _problem(problem: Problem) -> dict[str, str | None]:
-    return {"code": problem.code, "field": problem.field}
-
-
-def _finish(session: Session, item_id: int, worker: str, submission_id: int, state: str, now: datetime) -> None:
-    session.flush()  # the caller's pending rows first, in the order it wrote them
-    session.connection().execute(_STATE, {"submission": submission_id, "state": state})
-    queue.complete(session, item_id, worker, now)
+        finish(session, item_id, worker, submission_id, state, now)
