@@ -315,7 +315,7 @@ def test_a_failure_after_allocation_rolls_the_number_back(services: Services, de
     assert (outgoing.document_id, last_value(flaky, STC)) == (document_id(STC, 1), 1)
 
 
-def test_an_unnumbered_document_is_refused_at_arrival(services: Services, demo_home: Home) -> None:
+def test_an_unnumbered_document_is_refused_at_arrival(services: Services, demo_home: Home, tmp_path: Path) -> None:
     raw = document()
     with services.sessions() as session:
         signer = services.signers.active(session, STC, services.chain)
@@ -329,6 +329,15 @@ def test_an_unnumbered_document_is_refused_at_arrival(services: Services, demo_h
     with services.sessions() as session:
         refused = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "refused")).one().data()
     assert refused["reason_code"] == "FIELD_MISSING"
+    # The signed status 02 receipt on its way back to the sender: the reason, the recipient's signature (openssl).
+    with services.sessions() as session:
+        [item] = [i for i in queue.listing(session) if i.task == Task.RECEIPT]
+    signed_receipt = services.blobs.get(item.data()["blob"])
+    receipt = read_receipt(signed_receipt)
+    assert (receipt.status_code, receipt.reason_code) == ("02", "FIELD_MISSING")
+    assert receipt.document_id == refused["document_id"]
+    checked = openssl_verify(signed_receipt, demo_home.keys_dir / "ca" / "root.pem", tmp_path)
+    assert checked.returncode == 0, checked.stderr
 
 
 # The validation of the "not yet numbered" state, without a database.
