@@ -211,6 +211,7 @@ class SmtpSettings(_Section):
     max_recipients: int = Field(default=100, ge=1, le=10_000)
     max_connections: int = Field(default=200, ge=1, le=100_000)
     timeout_seconds: float = Field(default=300.0, gt=0)
+    max_errors: int = Field(default=20, ge=1, le=10_000)  # refusals in one session before it is closed with 421
     # on SIGTERM, how long a session inside a transaction may take to finish it before it is cut off
     shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=600)
 

@@ -72,7 +72,9 @@ async def start(home: Home, services: Services) -> Running:
     for port, implicit in ((smtp.submission_port, False), (smtp.submission_tls_port, True)):
         if port == 0:
             continue
-        options = ListenerOptions(smtp.listen, port, implicit, hostname, smtp.max_connections, smtp.timeout_seconds)
+        options = ListenerOptions(
+            smtp.listen, port, implicit, hostname, smtp.max_connections, smtp.timeout_seconds, smtp.max_errors
+        )
         try:
             counters.append(ConnectionCounter(options.max_connections))
             servers.append(await start_submission(handler, context, check, options, counters[-1]))
@@ -91,7 +93,7 @@ async def start(home: Home, services: Services) -> Running:
             ttl_seconds=settings.gateway.registry_cache_seconds,
         )
         options = ListenerOptions(
-            smtp.listen, smtp.relay_port, False, hostname, smtp.max_connections, smtp.timeout_seconds
+            smtp.listen, smtp.relay_port, False, hostname, smtp.max_connections, smtp.timeout_seconds, smtp.max_errors
         )
         try:
             counters.append(ConnectionCounter(options.max_connections))

@@ -89,6 +89,27 @@ def test_both_advertised_mechanisms_log_in(submission_server: SubmissionServer, 
         assert caught.value.smtp_code == 535
 
 
+def test_a_session_that_keeps_getting_refusals_is_closed(submission_server: SubmissionServer) -> None:
+    """Like an MTA's hard error limit: twenty refusals (wrong passwords here), then 421 and the connection closes;
+    a new session starts afresh."""
+    with starttls_client(submission_server) as client:
+        client.user, client.password = CLERK.login, "wrong"  # one mechanism, one refusal per attempt
+        for _ in range(19):
+            with pytest.raises(smtplib.SMTPAuthenticationError):
+                client.auth("PLAIN", client.auth_plain)
+        assert client.noop()[0] == 250  # nineteen refusals: still served
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            client.auth("PLAIN", client.auth_plain)
+        code, reply = client.getreply()  # the 421 that follows the twentieth refusal
+        assert code == 421
+        assert reply.startswith(b"4.7.0 Too many errors")
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            client.noop()
+    with starttls_client(submission_server) as client:
+        client.login(CLERK.login, PASSWORD)
+        assert client.sendmail(CLERK.mailbox, [RECIPIENT], message()) == {}
+
+
 def test_wrong_password_is_535(submission_server: SubmissionServer) -> None:
     with starttls_client(submission_server) as client, pytest.raises(smtplib.SMTPAuthenticationError) as caught:
         client.login(CLERK.login, "wrong")

@@ -113,6 +113,7 @@ class HardenedSMTP(SMTP):
         *,
         counter: ConnectionCounter,
         check_credentials: CredentialCheck | None = None,
+        max_errors: int = 20,
         **kwargs: Any,
     ) -> None:
         super().__init__(handler, **kwargs)
@@ -120,6 +121,8 @@ class HardenedSMTP(SMTP):
         self._counter = counter
         self._counted = False
         self._check_credentials = check_credentials
+        self._errors = 0
+        self._max_errors = max_errors
 
     # -- connection cap ------------------------------------------------------------------------------------------
     def connection_made(self, transport: Any) -> None:
@@ -198,7 +201,17 @@ class HardenedSMTP(SMTP):
     async def push(self, status: Any) -> None:
         if isinstance(status, str):
             status = with_enhanced_code(status)
+            if status[:1] in ("4", "5") and not status.startswith("421"):
+                self._errors += 1
         await super().push(status)
+        if self._errors >= self._max_errors:
+            # As an MTA's hard error limit: a client that keeps getting refusals (guessing passwords, probing
+            # mailboxes, a broken agency system in a loop) is told to go away rather than served forever.
+            self._errors = -1_000_000  # once: the 421 below is the session's last reply
+            await super().push("421 4.7.0 Too many errors in this session, closing the connection")
+            transport = cast("asyncio.Transport | None", self.transport)
+            if transport is not None and not transport.is_closing():
+                transport.close()
 
     # -- DATA in bulk --------------------------------------------------------------------------------------------
     async def smtp_DATA(self, arg: str) -> None:

@@ -25,6 +25,7 @@ class ListenerOptions:
     hostname: str = "lienthong.localhost"
     max_connections: int = 100
     timeout_seconds: float = 300.0
+    max_errors: int = 20  # refusals in one session before it is closed with 421
 
 
 async def start_submission(
@@ -50,6 +51,7 @@ async def start_submission(
             handler,
             counter=counter,
             check_credentials=check_credentials,
+            max_errors=options.max_errors,
             hostname=options.hostname,
             data_size_limit=handler.limits.max_message_bytes,
             # STARTTLS port: TLS before anything else; implicit-TLS port: the connection already is TLS, and
@@ -81,6 +83,7 @@ async def start_relay(
         return HardenedSMTP(
             handler,
             counter=counter,
+            max_errors=options.max_errors,
             hostname=options.hostname,
             data_size_limit=handler.max_message_bytes,
             tls_context=tls,
