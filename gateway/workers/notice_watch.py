@@ -50,9 +50,9 @@ def watch_once(services: Services, now: datetime | None = None, horizon: timedel
             for kind, span in deadlines:
                 if now >= services.calendar.office_hours_later(document.accepted_at, span, document.organ_id):
                     due.extend((kind, document, recipient) for recipient in waiting.silent)
-        payloads = [(kind, _payload(document, recipient)) for kind, document, recipient in due]
-        queued = _queued_keys(session, [notice_key(kind, payload) for kind, payload in payloads])
-        missing = [(kind, payload) for kind, payload in payloads if notice_key(kind, payload) not in queued]
+        keyed = [(kind, payload, notice_key(kind, payload)) for kind, payload in _payloads(due)]
+        queued = _queued_keys(session, [key for _, _, key in keyed])
+        missing = [(kind, payload) for kind, payload, key in keyed if key not in queued]
         senders = _mail_from(session, {int(payload["submission"]) for _, payload in missing})
         count = 0
         for kind, payload in missing:
@@ -98,13 +98,15 @@ def _waiting(session: Session, since: datetime, latest: datetime) -> Iterator[_W
             yield _Waiting(document, silent)
 
 
-def _payload(document: OutgoingDocument, recipient: str) -> dict[str, Any]:
-    return {
-        "sender": document.organ_id,
-        "submission": document.submission_id,
-        "document_id": document.document_id,
-        "recipient": recipient,
-    }
+def _payloads(due: Iterable[tuple[NoticeKind, OutgoingDocument, str]]) -> Iterator[tuple[NoticeKind, dict[str, Any]]]:
+    for kind, document, recipient in due:
+        payload = {
+            "sender": document.organ_id,
+            "submission": document.submission_id,
+            "document_id": document.document_id,
+            "recipient": recipient,
+        }
+        yield kind, payload
 
 
 def _queued_keys(session: Session, keys: Sequence[str]) -> set[str]:

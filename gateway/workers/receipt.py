@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from certs.verify import Sender
 from gateway import queue
+from gateway.calendar.effective import EffectiveTime
 from gateway.documents import OutgoingDocument, OutgoingRecipient
 from gateway.errors import LienthongError
 from gateway.ledger.events import Event, EventKind
@@ -67,7 +68,7 @@ def receipt_one(services: Services, worker: str) -> bool:
             return True
         effective = services.calendar.effective(now, document.organ_id)
         if recipient.organ_id not in document.recipients.split(","):
-            _reject(session, services, document, recipient.organ_id, receipt.final_recipient, digest, now)
+            _reject(session, services, document, recipient.organ_id, receipt.final_recipient, digest, effective, now)
             queue.complete(session, item_id, worker, now)
             return True
         try:
@@ -127,6 +128,7 @@ def _reject(
     signer: str,
     final_recipient: str,
     digest: str,
+    effective: EffectiveTime,
     now: datetime,
 ) -> None:
     """Record and raise the alert for a receipt from an agency the document was not sent to, once per receipt."""
@@ -139,7 +141,6 @@ def _reject(
         return  # recorded before (the item is run again after a crash): the alert's queue key is the same too
     if not queue_receipt_alert(session, services, document, signer, digest, now):
         log.error("ALERT: no records-office mailbox to alert for %s", document.document_id)
-    effective = services.calendar.effective(now, document.organ_id)
     append(
         session,
         Event(
